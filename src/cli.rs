@@ -1,0 +1,526 @@
+//! The command line: `ringbook` with no command serves; the subcommands manage users, keys, settings,
+//! contacts and lines in the same database, safely beside a running server (SQLite's WAL and busy
+//! timeout let the two processes share the file).
+
+use std::io::{self, BufRead, Read, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::auth::{self, Cidr, Role, Scope};
+use crate::http;
+use crate::settings::{self, Settings};
+use crate::store::Store;
+use crate::{contacts, demo, export, import, lines, lookup};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ringbook",
+    version,
+    about = "Caller lookup, phone books and one call journal for a small office's phone system."
+)]
+pub struct Cli {
+    /// The SQLite database file; created if missing.
+    #[arg(
+        long,
+        global = true,
+        env = "RINGBOOK_DB",
+        default_value = "ringbook.db"
+    )]
+    pub db: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address and port to serve HTTP on.
+    #[arg(long, env = "RINGBOOK_LISTEN", default_value = "0.0.0.0:8080")]
+    pub listen: SocketAddr,
+    /// Worker threads answering requests (default: 4 per CPU core, at least 8).
+    #[arg(long, env = "RINGBOOK_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve HTTP (the default when no command is given).
+    Serve(ServeArgs),
+    /// Manage people who log in to the web UI.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage API keys for phones, PBXs and scripts.
+    #[command(subcommand)]
+    Apikey(ApikeyCmd),
+    /// Show and change settings.
+    #[command(subcommand)]
+    Settings(SettingsCmd),
+    /// Import contacts from a CSV or vCard file.
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Export contacts as CSV or vCard.
+    #[command(subcommand)]
+    Export(ExportCmd),
+    /// The office's own numbers: main numbers and direct lines with their names.
+    #[command(subcommand)]
+    Line(LineCmd),
+    /// Look a number up the way a phone or PBX would, and show which rule matched.
+    Lookup {
+        /// The number in any form: +49…, 030…, sip:…@pbx, anonymous, an extension.
+        number: String,
+    },
+    /// Fill the database with realistic demo contacts (for trying ringbook out and for benchmarks).
+    DemoData {
+        /// How many contacts to add.
+        #[arg(long, default_value_t = 1000)]
+        contacts: usize,
+        /// Seed for the generator; the same seed gives the same contacts.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// Add a user; the password is read from standard input (one line).
+    Add {
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApikeyCmd {
+    /// Create a key and print it once; only its hash is stored.
+    Create {
+        /// What the key is for, e.g. "Snom phones" or "FreePBX".
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: lookup, journal, phonebook, admin.
+        #[arg(long, value_delimiter = ',', value_parser = parse_scope, required = true)]
+        scopes: Vec<Scope>,
+        /// A network or address the key may be used from (repeatable). With --no-secret the key works
+        /// from these addresses without being sent at all.
+        #[arg(long = "allow", value_parser = parse_cidr)]
+        allow: Vec<Cidr>,
+        /// Make a key without a secret that works by source address alone (for phones that can't send a key).
+        #[arg(long)]
+        no_secret: bool,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by its number from `apikey list`.
+    Revoke { id: i64 },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SettingsCmd {
+    /// Every setting with its value and what it does.
+    List,
+    /// One setting's value.
+    Get { key: String },
+    /// Change a setting; the value is checked first.
+    Set { key: String, value: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCmd {
+    /// Import contacts. Nothing is imported if any row is bad, unless --skip-bad is given.
+    Contacts {
+        file: PathBuf,
+        /// Import the good rows and report the bad ones.
+        #[arg(long)]
+        skip_bad: bool,
+        /// The file's format; guessed from its content if not given.
+        #[arg(long, value_enum)]
+        format: Option<FileFormat>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCmd {
+    /// Write all contacts to standard output or a file.
+    Contacts {
+        #[arg(long, value_enum, default_value_t = FileFormat::Csv)]
+        format: FileFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LineCmd {
+    /// Add a line (or rename it): the number callers dial and its name.
+    Add {
+        number: String,
+        name: String,
+        /// This is the company's main number.
+        #[arg(long)]
+        main: bool,
+    },
+    /// List the office's lines.
+    List,
+    /// Remove a line by its number from `line list`.
+    Remove { id: i64 },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileFormat {
+    Csv,
+    #[value(alias = "vcard")]
+    Vcf,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+}
+fn parse_scope(s: &str) -> Result<Scope, String> {
+    s.parse()
+}
+fn parse_cidr(s: &str) -> Result<Cidr, String> {
+    s.parse()
+}
+
+/// Parses the command line, runs the command and turns failures into a message and exit code 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format_target(false)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ringbook: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open(cli: &Cli) -> Result<Store, String> {
+    Store::open(&cli.db)
+        .map_err(|e| format!("the database {} could not be opened: {e}", cli.db.display()))
+}
+
+fn load_settings(store: &Store) -> Result<Settings, String> {
+    let reader = store.reader().map_err(|e| e.to_string())?;
+    Settings::load(&reader).map_err(|e| e.to_string())
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let store = open(&cli)?;
+    match &cli.command {
+        None => serve(&store, &cli, &cli.serve),
+        Some(Command::Serve(args)) => serve(&store, &cli, args),
+        Some(Command::User(UserCmd::Add { name, role })) => {
+            let password = read_password()?;
+            let id = auth::add_user(&store, name, &password, *role)?;
+            println!("added {} '{name}' (id {id})", role.as_str());
+            Ok(())
+        }
+        Some(Command::Apikey(cmd)) => apikey(&store, cmd),
+        Some(Command::Settings(cmd)) => settings_cmd(&store, cmd),
+        Some(Command::Import(ImportCmd::Contacts {
+            file,
+            skip_bad,
+            format,
+        })) => import_contacts(&store, file, *skip_bad, *format),
+        Some(Command::Export(ExportCmd::Contacts { format, output })) => {
+            export_contacts(&store, *format, output.as_ref())
+        }
+        Some(Command::Line(cmd)) => line(&store, cmd),
+        Some(Command::Lookup { number }) => {
+            let reader = store.reader().map_err(|e| e.to_string())?;
+            let model = load_settings(&store)?.number_model();
+            let o = lookup::lookup(&reader, &model, number).map_err(|e| e.to_string())?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::api::outcome_json(&o))
+                    .map_err(|e| e.to_string())?
+            );
+            Ok(())
+        }
+        Some(Command::DemoData { contacts, seed }) => {
+            let model = load_settings(&store)?.number_model();
+            let started = std::time::Instant::now();
+            let (c, n) = demo::fill(&store, &model, *contacts, *seed, |done| {
+                if done % 100_000 == 0 {
+                    log::info!("{done} demo contacts stored");
+                }
+            })?;
+            println!(
+                "added {c} demo contacts with {n} numbers in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn serve(store: &Store, cli: &Cli, args: &ServeArgs) -> Result<(), String> {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let workers = args.workers.unwrap_or((cores * 4).max(8)).clamp(1, 256);
+    let reader = store.reader().map_err(|e| e.to_string())?;
+    log::info!(
+        "ringbook {} using the database {}",
+        env!("CARGO_PKG_VERSION"),
+        cli.db.display()
+    );
+    let config = http::Config {
+        listen: args.listen,
+        workers,
+    };
+    let store_for_code = store.clone();
+    http::serve(
+        config,
+        store.clone(),
+        move |addr| match auth::issue_setup_code(&store_for_code, &reader) {
+            Ok(Some(code)) => {
+                log::warn!(
+                    "first-run setup: no admin exists yet. The one-time setup code is {code}"
+                );
+                log::warn!(
+                    "open http://{}/setup and enter it, or run 'ringbook user add NAME --role admin' on this machine",
+                    display_host(addr)
+                );
+            }
+            Ok(None) => {}
+            Err(e) => log::error!("the setup code could not be stored: {e}"),
+        },
+    )
+}
+
+/// The address to show a person: `0.0.0.0` means "any", so show `localhost` instead.
+fn display_host(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
+    }
+}
+
+fn read_password() -> Result<String, String> {
+    let mut line = String::new();
+    io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("the password could not be read from standard input: {e}"))?;
+    let p = line.trim_end_matches(['\r', '\n']).to_string();
+    if p.is_empty() {
+        return Err("give the password on standard input, e.g. echo 'a long passphrase' | ringbook user add anna --role admin".into());
+    }
+    Ok(p)
+}
+
+fn apikey(store: &Store, cmd: &ApikeyCmd) -> Result<(), String> {
+    match cmd {
+        ApikeyCmd::Create {
+            name,
+            scopes,
+            allow,
+            no_secret,
+        } => {
+            let k = auth::create_key(store, name, scopes, allow, !no_secret)?;
+            match k.full_key {
+                Some(key) => {
+                    println!("{key}");
+                    eprintln!(
+                        "key {} '{name}' created. This is the only time it is shown; store it now.",
+                        k.id
+                    );
+                }
+                None => println!(
+                    "key {} '{name}' created; it works without a secret from: {}",
+                    k.id,
+                    join(allow)
+                ),
+            }
+            Ok(())
+        }
+        ApikeyCmd::List => {
+            let reader = store.reader().map_err(|e| e.to_string())?;
+            println!(
+                "{:<4} {:<24} {:<28} {:<24} {:<10}",
+                "id", "name", "scopes", "allow", "state"
+            );
+            for k in reader.api_keys().map_err(|e| e.to_string())? {
+                let scopes: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
+                let state = if k.revoked_at.is_some() {
+                    "revoked"
+                } else if k.secret_hash.is_none() {
+                    "ip-only"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:<4} {:<24} {:<28} {:<24} {:<10}",
+                    k.id,
+                    k.name,
+                    scopes.join(","),
+                    join(&k.allow),
+                    state
+                );
+            }
+            Ok(())
+        }
+        ApikeyCmd::Revoke { id } => {
+            auth::revoke_key(store, *id).map_err(|e| e.to_string())?;
+            println!("key {id} revoked");
+            Ok(())
+        }
+    }
+}
+
+fn join(cidrs: &[Cidr]) -> String {
+    cidrs
+        .iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn settings_cmd(store: &Store, cmd: &SettingsCmd) -> Result<(), String> {
+    match cmd {
+        SettingsCmd::List => {
+            let s = load_settings(store)?;
+            for spec in settings::SPECS {
+                println!(
+                    "{} = {:?}\n    {}",
+                    spec.key,
+                    s.get(spec.key),
+                    spec.description
+                );
+            }
+            Ok(())
+        }
+        SettingsCmd::Get { key } => {
+            settings::spec(key).map_err(|e| e.to_string())?;
+            println!("{}", load_settings(store)?.get(key));
+            Ok(())
+        }
+        SettingsCmd::Set { key, value } => {
+            let before = load_settings(store)?.number_model();
+            let v = settings::set(store, key, value).map_err(|e| e.to_string())?;
+            println!("{key} = {v:?}");
+            if key.starts_with("number.") && key != "number.match_tail" {
+                let model = load_settings(store)?.number_model();
+                if model.country != before.country
+                    || model.area_code != before.area_code
+                    || model.outside_prefix != before.outside_prefix
+                    || (model.ext_min, model.ext_max) != (before.ext_min, before.ext_max)
+                {
+                    let n = contacts::renormalize_all(store, model).map_err(|e| e.to_string())?;
+                    println!("re-read {n} stored numbers with the new number model");
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn import_contacts(
+    store: &Store,
+    file: &PathBuf,
+    skip_bad: bool,
+    format: Option<FileFormat>,
+) -> Result<(), String> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(|e| format!("{} could not be read: {e}", file.display()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{} is not UTF-8 text (first bad byte at {}); save it as UTF-8 and try again",
+            file.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    let format = match format {
+        Some(FileFormat::Csv) => import::Format::Csv,
+        Some(FileFormat::Vcf) => import::Format::Vcard,
+        None => import::Format::sniff(&text),
+    };
+    let model = load_settings(store)?.number_model();
+    let parsed = import::parse(&text, format, &model)?;
+    for bad in &parsed.bad {
+        eprintln!("{}: {bad}", file.display());
+    }
+    if !parsed.bad.is_empty() && !skip_bad {
+        return Err(format!(
+            "{} of {} rows are bad, so nothing was imported; fix them, or use --skip-bad to import the {} good ones",
+            parsed.bad.len(),
+            parsed.bad.len() + parsed.good.len(),
+            parsed.good.len()
+        ));
+    }
+    let n = contacts::insert_all(store, parsed.good).map_err(|e| e.to_string())?;
+    println!(
+        "imported {n} contacts{}",
+        if parsed.bad.is_empty() {
+            String::new()
+        } else {
+            format!(", skipped {} bad rows", parsed.bad.len())
+        }
+    );
+    Ok(())
+}
+
+fn export_contacts(
+    store: &Store,
+    format: FileFormat,
+    output: Option<&PathBuf>,
+) -> Result<(), String> {
+    let reader = store.reader().map_err(|e| e.to_string())?;
+    let out: Box<dyn Write> = match output {
+        Some(p) => Box::new(
+            std::fs::File::create(p)
+                .map_err(|e| format!("{} could not be created: {e}", p.display()))?,
+        ),
+        None => Box::new(io::stdout().lock()),
+    };
+    let out = io::BufWriter::new(out);
+    let n = match format {
+        FileFormat::Csv => export::csv(&reader, out)?,
+        FileFormat::Vcf => export::vcard(&reader, out)?,
+    };
+    eprintln!("exported {n} contacts");
+    Ok(())
+}
+
+fn line(store: &Store, cmd: &LineCmd) -> Result<(), String> {
+    match cmd {
+        LineCmd::Add { number, name, main } => {
+            let model = load_settings(store)?.number_model();
+            let id = lines::add(store, &model, number, name, *main)?;
+            println!("line {id}: {name} ({number})");
+            Ok(())
+        }
+        LineCmd::List => {
+            let reader = store.reader().map_err(|e| e.to_string())?;
+            for l in reader.lines().map_err(|e| e.to_string())? {
+                println!(
+                    "{:<4} {:<16} {:<24} {}",
+                    l.id,
+                    l.e164,
+                    l.name,
+                    if l.is_main { "main" } else { "" }
+                );
+            }
+            Ok(())
+        }
+        LineCmd::Remove { id } => {
+            lines::remove(store, *id)?;
+            println!("line {id} removed");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,434 @@
+//! Contacts and their typed numbers: validation and the operations on them.
+//!
+//! Every number is normalized here, on the way in, with the office's [`NumberModel`], so the store holds
+//! the raw form for display beside the E.164 form and digit keys that lookups match on. This module
+//! decides what a valid contact is; the SQL is in `store::contacts`.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::number::{self, NumberModel, E164};
+use crate::store::{self, Store, StoreError};
+
+/// A contact's row id. A newtype so that it can't be mixed up with a phone's or a call's id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct ContactId(pub i64);
+
+impl fmt::Display for ContactId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// What kind of number a contact's phone is. The five kinds every phone book format can express.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PhoneKind {
+    Office,
+    Mobile,
+    Home,
+    Fax,
+    Other,
+}
+
+impl PhoneKind {
+    pub const ALL: [PhoneKind; 5] = [
+        PhoneKind::Office,
+        PhoneKind::Mobile,
+        PhoneKind::Home,
+        PhoneKind::Fax,
+        PhoneKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhoneKind::Office => "office",
+            PhoneKind::Mobile => "mobile",
+            PhoneKind::Home => "home",
+            PhoneKind::Fax => "fax",
+            PhoneKind::Other => "other",
+        }
+    }
+
+    /// Reads a kind, accepting the words that CSV exports and vCard TYPE parameters use in our markets
+    /// (work, business, cell, Handy, privat, celular, ...).
+    pub fn parse(s: &str) -> Option<PhoneKind> {
+        let s = s.trim().to_lowercase();
+        Some(match s.as_str() {
+            "office" | "work" | "business" | "main" | "company" | "büro" | "buero"
+            | "geschäftlich" | "geschaeftlich" | "dienstlich" | "arbeit" | "ufficio" | "lavoro"
+            | "trabalho" | "comercial" | "рабочий" | "работа" | "voice" | "pref" => {
+                PhoneKind::Office
+            }
+            "mobile" | "cell" | "cellular" | "handy" | "mobil" | "mobiltelefon" | "cellulare"
+            | "celular" | "мобильный" | "сотовый" | "iphone" => PhoneKind::Mobile,
+            "home" | "private" | "privat" | "casa" | "residencial" | "домашний" => {
+                PhoneKind::Home
+            }
+            "fax" | "telefax" | "факс" => PhoneKind::Fax,
+            "other" | "sonstige" | "andere" | "altro" | "outro" | "другой" => {
+                PhoneKind::Other
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// A number as given by a person or an import, before validation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPhone {
+    pub kind: PhoneKind,
+    pub raw: String,
+}
+
+/// A contact as given by a person or an import, before validation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewContact {
+    pub first_name: String,
+    pub last_name: String,
+    pub company: String,
+    pub email: String,
+    pub notes: String,
+    pub responsible_id: Option<i64>,
+    pub source: String,
+    pub upstream_id: Option<String>,
+    pub phones: Vec<NewPhone>,
+}
+
+/// A phone number ready to store: the raw form, the E.164 form if it parsed, and its digit keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreparedPhone {
+    pub kind: PhoneKind,
+    pub raw: String,
+    pub e164: Option<E164>,
+    pub digits: String,
+    pub rdigits: String,
+}
+
+/// A validated contact, ready for the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prepared {
+    pub contact: NewContact,
+    pub phones: Vec<PreparedPhone>,
+}
+
+/// A stored contact with its numbers in their saved order.
+#[derive(Clone, Debug, Serialize)]
+pub struct Contact {
+    pub id: ContactId,
+    pub first_name: String,
+    pub last_name: String,
+    pub company: String,
+    pub email: String,
+    pub notes: String,
+    pub responsible_id: Option<i64>,
+    pub source: String,
+    pub upstream_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub phones: Vec<Phone>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Phone {
+    #[serde(rename = "type")]
+    pub kind: PhoneKind,
+    pub number: String,
+    pub e164: Option<String>,
+}
+
+impl Contact {
+    /// "First Last", or the company when the contact has no personal name.
+    pub fn display_name(&self) -> String {
+        let person = format!("{} {}", self.first_name.trim(), self.last_name.trim())
+            .trim()
+            .to_string();
+        if person.is_empty() {
+            self.company.trim().to_string()
+        } else {
+            person
+        }
+    }
+
+    /// "First Last (Company)", "First Last" or "Company": what a PBX shows as the caller's name.
+    pub fn caller_name(&self) -> String {
+        let person = format!("{} {}", self.first_name.trim(), self.last_name.trim())
+            .trim()
+            .to_string();
+        let company = self.company.trim();
+        match (person.is_empty(), company.is_empty()) {
+            (false, false) => format!("{person} ({company})"),
+            (false, true) => person,
+            (true, _) => company.to_string(),
+        }
+    }
+}
+
+/// Why a contact can't be saved. Each message names the field and the value.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ContactError {
+    NoName,
+    TooLong(&'static str),
+    BadEmail(String),
+    BadNumber { raw: String, why: String },
+}
+
+impl fmt::Display for ContactError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ContactError::NoName => {
+                write!(f, "a contact needs a first name, a last name or a company")
+            }
+            ContactError::TooLong(field) => {
+                write!(f, "the {field} is too long (at most 200 characters)")
+            }
+            ContactError::BadEmail(e) => write!(f, "'{e}' is not an email address"),
+            ContactError::BadNumber { raw, why } => {
+                write!(f, "the number '{raw}' can't be saved: {why}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ContactError {}
+
+fn clean(s: &str) -> String {
+    s.trim()
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .collect()
+}
+
+/// Checks a contact and normalizes its numbers. Doesn't touch the database.
+pub fn prepare(model: &NumberModel, mut c: NewContact) -> Result<Prepared, ContactError> {
+    c.first_name = clean(&c.first_name);
+    c.last_name = clean(&c.last_name);
+    c.company = clean(&c.company);
+    c.email = c.email.trim().to_string();
+    c.notes = c.notes.trim().to_string();
+    if c.source.is_empty() {
+        c.source = "local".into();
+    }
+    if c.first_name.is_empty() && c.last_name.is_empty() && c.company.is_empty() {
+        return Err(ContactError::NoName);
+    }
+    for (field, v) in [
+        ("first name", &c.first_name),
+        ("last name", &c.last_name),
+        ("company", &c.company),
+        ("email", &c.email),
+    ] {
+        if v.chars().count() > 200 {
+            return Err(ContactError::TooLong(field));
+        }
+    }
+    if !c.email.is_empty() && !valid_email(&c.email) {
+        return Err(ContactError::BadEmail(c.email));
+    }
+    let mut phones = Vec::with_capacity(c.phones.len());
+    for p in &c.phones {
+        if p.raw.trim().is_empty() {
+            continue;
+        }
+        phones.push(prepare_phone(model, p)?);
+    }
+    Ok(Prepared { contact: c, phones })
+}
+
+fn prepare_phone(model: &NumberModel, p: &NewPhone) -> Result<PreparedPhone, ContactError> {
+    let raw = p.raw.trim().to_string();
+    let n = model.normalize(&raw).map_err(|e| ContactError::BadNumber {
+        raw: raw.clone(),
+        why: e.to_string(),
+    })?;
+    let digits = match n.digits_key() {
+        Some(d) => d.to_string(),
+        None => {
+            return Err(ContactError::BadNumber {
+                raw,
+                why: "a withheld number can't be saved".into(),
+            })
+        }
+    };
+    Ok(PreparedPhone {
+        kind: p.kind,
+        raw,
+        e164: n.e164().cloned(),
+        rdigits: number::reversed(&digits),
+        digits,
+    })
+}
+
+fn valid_email(e: &str) -> bool {
+    match e.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !e.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// Errors of contact operations: either the input was wrong or the store failed.
+#[derive(Debug)]
+pub enum Error {
+    Invalid(ContactError),
+    Store(StoreError),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Invalid(e) => e.fmt(f),
+            Error::Store(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ContactError> for Error {
+    fn from(e: ContactError) -> Self {
+        Error::Invalid(e)
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Store(e)
+    }
+}
+
+pub fn create(store: &Store, model: &NumberModel, c: NewContact) -> Result<ContactId, Error> {
+    let p = prepare(model, c)?;
+    Ok(store.write(move |tx| store::contacts::insert(tx, &p))?)
+}
+
+pub fn update(
+    store: &Store,
+    model: &NumberModel,
+    id: ContactId,
+    c: NewContact,
+) -> Result<(), Error> {
+    let p = prepare(model, c)?;
+    Ok(store.write(move |tx| store::contacts::update(tx, id, &p))?)
+}
+
+pub fn delete(store: &Store, id: ContactId) -> Result<(), Error> {
+    Ok(store.write(move |tx| store::contacts::delete(tx, id))?)
+}
+
+/// Stores many prepared contacts in one transaction: all of them or none.
+pub fn insert_all(store: &Store, contacts: Vec<Prepared>) -> Result<usize, Error> {
+    Ok(store.write(move |tx| {
+        for p in &contacts {
+            store::contacts::insert(tx, p)?;
+        }
+        Ok(contacts.len())
+    })?)
+}
+
+/// Re-normalizes every stored number with the current number model, for when the office changes its
+/// country, area code or prefixes. Runs as one transaction.
+pub fn renormalize_all(store: &Store, model: NumberModel) -> Result<usize, Error> {
+    Ok(store.write(move |tx| {
+        store::contacts::renormalize(tx, &|raw| {
+            let n = model.normalize(raw).ok()?;
+            let digits = n.digits_key()?.to_string();
+            Some((
+                n.e164().map(|e| e.as_str().to_string()),
+                number::reversed(&digits),
+                digits,
+            ))
+        })
+    })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> NumberModel {
+        NumberModel {
+            area_code: "30".into(),
+            outside_prefix: "0".into(),
+            ..NumberModel::default()
+        }
+    }
+
+    #[test]
+    fn names_for_display_and_pbx() {
+        let mut c = Contact {
+            id: ContactId(1),
+            first_name: "Anna".into(),
+            last_name: "Müller".into(),
+            company: "Bäckerei & Söhne".into(),
+            email: String::new(),
+            notes: String::new(),
+            responsible_id: None,
+            source: "local".into(),
+            upstream_id: None,
+            created_at: 0,
+            updated_at: 0,
+            phones: vec![],
+        };
+        assert_eq!(c.caller_name(), "Anna Müller (Bäckerei & Söhne)");
+        assert_eq!(c.display_name(), "Anna Müller");
+        c.first_name.clear();
+        c.last_name.clear();
+        assert_eq!(c.caller_name(), "Bäckerei & Söhne");
+    }
+
+    #[test]
+    fn prepare_normalizes_and_rejects() {
+        let c = NewContact {
+            last_name: "Muster".into(),
+            phones: vec![NewPhone {
+                kind: PhoneKind::Office,
+                raw: "030 1234567".into(),
+            }],
+            ..Default::default()
+        };
+        let p = prepare(&model(), c).unwrap();
+        assert_eq!(p.phones[0].e164.as_ref().unwrap().as_str(), "+49301234567");
+        assert_eq!(p.phones[0].rdigits, "76543210394");
+        assert_eq!(
+            prepare(&model(), NewContact::default()).unwrap_err(),
+            ContactError::NoName
+        );
+        let bad = NewContact {
+            company: "X".into(),
+            phones: vec![NewPhone {
+                kind: PhoneKind::Mobile,
+                raw: "call me".into(),
+            }],
+            ..Default::default()
+        };
+        assert!(matches!(
+            prepare(&model(), bad),
+            Err(ContactError::BadNumber { .. })
+        ));
+        let bad_mail = NewContact {
+            company: "X".into(),
+            email: "nope".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            prepare(&model(), bad_mail).unwrap_err().to_string(),
+            "'nope' is not an email address"
+        );
+    }
+
+    #[test]
+    fn kinds_accept_common_words() {
+        assert_eq!(PhoneKind::parse("Handy"), Some(PhoneKind::Mobile));
+        assert_eq!(PhoneKind::parse("WORK"), Some(PhoneKind::Office));
+        assert_eq!(PhoneKind::parse("celular"), Some(PhoneKind::Mobile));
+        assert_eq!(PhoneKind::parse("privat"), Some(PhoneKind::Home));
+        assert_eq!(PhoneKind::parse("pager"), None);
+    }
+}

@@ -1,0 +1,361 @@
+//! The HTTP server: tiny_http behind a bounded pool of worker threads, a route table, capped bodies,
+//! socket timeouts and the request/response types handlers see.
+//!
+//! This layer is thin. A handler parses its request, calls one domain function and renders the result;
+//! no HTTP type goes into a domain module.
+
+mod listener;
+pub mod metrics;
+mod request;
+pub mod routes;
+
+use std::io::Read;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::auth::{self, ApiKey, AuthError, Scope};
+use crate::number::NumberModel;
+use crate::settings::{self, Settings};
+use crate::store::{Reader, Store};
+
+pub use metrics::Metrics;
+pub use request::{percent_decode, Method, Request};
+
+/// Largest request body accepted; imports and backups that need more use the CLI.
+pub const MAX_BODY: usize = 1024 * 1024;
+/// A socket that sends or accepts nothing for this long is closed: idle keep-alive connections and
+/// stalled clients don't hold a thread forever.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Server start-up options (from flags and environment; everything else is in the database).
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub workers: usize,
+}
+
+/// What every worker shares.
+pub struct App {
+    pub store: Store,
+    pub metrics: Metrics,
+    pub started: Instant,
+}
+
+/// A worker's own state: its read connection and caches that spare the hot path a query.
+pub struct Ctx {
+    pub app: Arc<App>,
+    pub reader: Reader,
+    settings: Settings,
+    settings_loaded: Instant,
+    settings_generation: u64,
+    model: NumberModel,
+    key_cache: Vec<(String, ApiKey, Instant)>,
+}
+
+/// How long a worker trusts its cached settings and API keys before reading them again. Changes made
+/// by the CLI (another process) take effect within this time; changes made in-process at once.
+const CACHE_TTL: Duration = Duration::from_secs(2);
+
+impl Ctx {
+    pub fn new(app: Arc<App>) -> Result<Ctx, String> {
+        let reader = app.store.reader().map_err(|e| e.to_string())?;
+        let settings = Settings::load(&reader).map_err(|e| e.to_string())?;
+        let model = settings.number_model();
+        Ok(Ctx {
+            app,
+            reader,
+            model,
+            settings,
+            settings_loaded: Instant::now(),
+            settings_generation: settings::generation(),
+            key_cache: Vec::new(),
+        })
+    }
+
+    fn refresh(&mut self) {
+        if self.settings_loaded.elapsed() < CACHE_TTL
+            && self.settings_generation == settings::generation()
+        {
+            return;
+        }
+        self.settings_generation = settings::generation();
+        self.settings_loaded = Instant::now();
+        self.key_cache.clear();
+        match Settings::load(&self.reader) {
+            Ok(s) => {
+                self.model = s.number_model();
+                self.settings = s;
+            }
+            Err(e) => log::warn!("settings could not be reloaded, keeping the previous ones: {e}"),
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn model(&self) -> &NumberModel {
+        &self.model
+    }
+
+    /// Checks the request's API key (header, bearer token or `?key=`) or its source address for `scope`.
+    pub fn authorize(&mut self, req: &Request, scope: Scope) -> Result<ApiKey, AuthError> {
+        let presented = req.api_key();
+        if let Some(p) = presented.as_deref() {
+            if let Some((_, k, at)) = self.key_cache.iter().find(|(s, _, _)| s == p) {
+                if at.elapsed() < CACHE_TTL && k.has_scope(scope) && k.allow.is_empty() {
+                    return Ok(k.clone());
+                }
+            }
+        }
+        let k = auth::authorize(&self.reader, presented.as_deref(), req.remote.ip(), scope)?;
+        if let Some(p) = presented {
+            if k.allow.is_empty() {
+                self.key_cache.retain(|(s, _, _)| *s != p);
+                if self.key_cache.len() > 64 {
+                    self.key_cache.clear();
+                }
+                self.key_cache.push((p, k.clone(), Instant::now()));
+            }
+        }
+        Ok(k)
+    }
+}
+
+/// A response before it is written: status, type, body and extra headers.
+pub struct Response {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+pub const JSON: &str = "application/json";
+pub const TEXT: &str = "text/plain; charset=utf-8";
+pub const XML: &str = "text/xml; charset=utf-8";
+pub const HTML: &str = "text/html; charset=utf-8";
+
+impl Response {
+    pub fn new(status: u16, content_type: &'static str, body: impl Into<Vec<u8>>) -> Response {
+        Response {
+            status,
+            content_type,
+            body: body.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn json<T: Serialize>(status: u16, value: &T) -> Response {
+        match serde_json::to_vec(value) {
+            Ok(body) => Response::new(status, JSON, body),
+            Err(e) => Response::error(500, &format!("the answer could not be encoded: {e}")),
+        }
+    }
+
+    /// The JSON error shape of every ringbook endpoint: `{"error": "..."}`.
+    pub fn error(status: u16, message: &str) -> Response {
+        Response::json(status, &serde_json::json!({ "error": message }))
+    }
+
+    pub fn text(status: u16, body: impl Into<Vec<u8>>) -> Response {
+        Response::new(status, TEXT, body)
+    }
+
+    pub fn xml(body: impl Into<Vec<u8>>) -> Response {
+        Response::new(200, XML, body)
+    }
+
+    pub fn html(status: u16, body: impl Into<Vec<u8>>) -> Response {
+        Response::new(status, HTML, body)
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// A refused machine request: JSON endpoints get the error as JSON, text and XML endpoints (PBXs,
+    /// phones) an empty body, because they would show any text as a caller's name.
+    pub fn unauthorized(e: &AuthError, json: bool) -> Response {
+        let status = match e {
+            AuthError::Missing | AuthError::Invalid => 401,
+            AuthError::Store(_) => 503,
+            _ => 403,
+        };
+        let r = if json {
+            Response::error(status, &e.to_string())
+        } else {
+            Response::text(status, "")
+        };
+        if status == 401 {
+            r.with_header("WWW-Authenticate", "Bearer realm=\"ringbook\"")
+        } else {
+            r
+        }
+    }
+}
+
+/// Binds the listener and runs the server until the process ends. Returns only if binding fails.
+/// `on_ready` runs once the socket is bound, so what it logs comes right after the "listening" line.
+pub fn serve(
+    config: Config,
+    store: Store,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<(), String> {
+    let listener = listener::bind(config.listen, IO_TIMEOUT)
+        .map_err(|e| format!("ringbook could not listen on {}: {e}", config.listen))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let server = tiny_http::Server::from_listener(listener, None).map_err(|e| e.to_string())?;
+    listener::keep_accept_alive(local, IO_TIMEOUT / 3);
+    log::info!(
+        "ringbook listening on http://{local}/ with {} workers",
+        config.workers
+    );
+    on_ready(local);
+
+    let app = Arc::new(App {
+        store,
+        metrics: Metrics::new(),
+        started: Instant::now(),
+    });
+    let server = Arc::new(server);
+    let mut handles = Vec::new();
+    for i in 0..config.workers {
+        let (server, app) = (server.clone(), app.clone());
+        let mut ctx =
+            Ctx::new(app).map_err(|e| format!("a worker could not open the database: {e}"))?;
+        let h = thread::Builder::new()
+            .name(format!("http-{i}"))
+            .spawn(move || worker(&server, &mut ctx))
+            .map_err(|e| e.to_string())?;
+        handles.push(h);
+    }
+    for h in handles {
+        let _ = h.join();
+    }
+    Err("the HTTP server stopped accepting connections".into())
+}
+
+fn worker(server: &tiny_http::Server, ctx: &mut Ctx) {
+    loop {
+        let rq = match server.recv() {
+            Ok(rq) => rq,
+            Err(e) => {
+                // The accept loop has ended; nothing more will arrive. Exit so a supervisor restarts us.
+                log::error!("the HTTP server stopped: {e}");
+                std::process::exit(70);
+            }
+        };
+        handle(ctx, rq);
+    }
+}
+
+fn handle(ctx: &mut Ctx, mut rq: tiny_http::Request) {
+    let start = Instant::now();
+    ctx.refresh();
+    let remote = rq
+        .remote_addr()
+        .copied()
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+    let (route_idx, response) = match read_request(&mut rq, remote) {
+        Ok(req) => {
+            let (idx, r) = routes::dispatch(ctx, &req);
+            let r = if req.method == Method::Head {
+                Response {
+                    body: Vec::new(),
+                    ..r
+                }
+            } else {
+                r
+            };
+            (idx, r)
+        }
+        Err(r) => (routes::NO_ROUTE, r),
+    };
+    ctx.app
+        .metrics
+        .record(route_idx, response.status, start.elapsed());
+    let status = response.status;
+    let mut out = tiny_http::Response::from_data(response.body).with_status_code(status);
+    out.add_header(header("Content-Type", response.content_type));
+    out.add_header(header("X-Content-Type-Options", "nosniff"));
+    for (name, value) in &response.headers {
+        out.add_header(header(name, value));
+    }
+    if let Err(e) = rq.respond(out) {
+        log::debug!("a client went away before its answer was sent: {e}");
+    }
+}
+
+fn header(name: &str, value: &str) -> tiny_http::Header {
+    // Only our own constant names and values built by us reach here; a value with a newline would be
+    // rejected, so fall back to a harmless header rather than panic.
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap_or_else(|_| {
+        tiny_http::Header::from_bytes(&b"X-Dropped-Header"[..], &b"1"[..])
+            .expect("constant header is valid")
+    })
+}
+
+/// Turns a tiny_http request into ours, reading the body up to [`MAX_BODY`].
+fn read_request(rq: &mut tiny_http::Request, remote: SocketAddr) -> Result<Request, Response> {
+    let method = Method::from(rq.method());
+    let url = rq.url().to_string();
+    let (path, query) = match url.split_once('?') {
+        Some((p, q)) => (p.to_string(), q.to_string()),
+        None => (url, String::new()),
+    };
+    let headers: Vec<(String, String)> = rq
+        .headers()
+        .iter()
+        .map(|h| {
+            (
+                h.field.as_str().as_str().to_ascii_lowercase(),
+                h.value.as_str().to_string(),
+            )
+        })
+        .collect();
+    let declared = rq.body_length().unwrap_or(0);
+    if declared > MAX_BODY {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    if matches!(method, Method::Post | Method::Put | Method::Patch) {
+        let mut limited = rq.as_reader().take(MAX_BODY as u64 + 1);
+        if let Err(e) = limited.read_to_end(&mut body) {
+            return Err(Response::error(
+                400,
+                &format!("the request body could not be read: {e}"),
+            ));
+        }
+        if body.len() > MAX_BODY {
+            return Err(too_large());
+        }
+    }
+    Ok(Request {
+        method,
+        path,
+        query,
+        headers,
+        remote,
+        body,
+    })
+}
+
+fn too_large() -> Response {
+    Response::error(
+        413,
+        &format!(
+            "the request body is larger than {} KiB; send less at once",
+            MAX_BODY / 1024
+        ),
+    )
+}
+
+/// The address of a peer as logged: the IP only.
+pub fn peer(req: &Request) -> IpAddr {
+    req.remote.ip()
+}

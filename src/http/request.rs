@@ -1,0 +1,167 @@
+//! The request as handlers see it, and raw query parsing.
+//!
+//! Phones don't encode their URLs consistently: Snom sends a `+` unencoded, and form decoding would turn
+//! it into a space (see shared protocols: snom-phones.md §4.3). So queries are parsed here from the raw
+//! string, and a `+` stays a `+`. A `%20` still becomes a space, which the number normalizer reads as a
+//! lost `+` where that gives a valid number.
+
+use std::net::SocketAddr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Options,
+    Other,
+}
+
+impl From<&tiny_http::Method> for Method {
+    fn from(m: &tiny_http::Method) -> Self {
+        use tiny_http::Method as M;
+        match m {
+            M::Get => Method::Get,
+            M::Head => Method::Head,
+            M::Post => Method::Post,
+            M::Put => Method::Put,
+            M::Patch => Method::Patch,
+            M::Delete => Method::Delete,
+            M::Options => Method::Options,
+            _ => Method::Other,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: Method,
+    /// The path as sent, still percent-encoded.
+    pub path: String,
+    /// The raw query string after `?`, still encoded.
+    pub query: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub remote: SocketAddr,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// The first value of a query parameter, percent-decoded, with `+` kept as `+`.
+    pub fn param(&self, name: &str) -> Option<String> {
+        query_pairs(&self.query)
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+
+    /// All query parameters in order, decoded as [`Request::param`] does.
+    pub fn params(&self) -> Vec<(String, String)> {
+        query_pairs(&self.query).collect()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The API key from `Authorization: Bearer`, `X-Api-Key` or `?key=`, in that order.
+    pub fn api_key(&self) -> Option<String> {
+        if let Some(v) = self.header("authorization") {
+            if let Some(t) = v
+                .strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+            {
+                return Some(t.trim().to_string());
+            }
+        }
+        if let Some(v) = self.header("x-api-key") {
+            return Some(v.trim().to_string());
+        }
+        self.param("key")
+    }
+
+    /// The body as UTF-8 text, or a message saying it isn't.
+    pub fn body_text(&self) -> Result<&str, String> {
+        std::str::from_utf8(&self.body).map_err(|e| {
+            format!(
+                "the request body is not valid UTF-8 text (at byte {})",
+                e.valid_up_to()
+            )
+        })
+    }
+}
+
+fn query_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    q.split('&').filter(|p| !p.is_empty()).map(|p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        (percent_decode(k), percent_decode(v))
+    })
+}
+
+/// Decodes `%XX` escapes; a `+` stays a `+`. Bytes that don't form UTF-8 become U+FFFD, which every
+/// parser downstream rejects with its own clear message.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(query: &str) -> Request {
+        Request {
+            method: Method::Get,
+            path: "/".into(),
+            query: query.into(),
+            headers: vec![],
+            remote: "127.0.0.1:1".parse().unwrap(),
+            body: vec![],
+        }
+    }
+
+    #[test]
+    fn plus_stays_plus_and_escapes_decode() {
+        let r = req("number=+4930123&b=%2B49%2030&c=%20x&d=%zz&e=%4");
+        assert_eq!(r.param("number").unwrap(), "+4930123");
+        assert_eq!(r.param("b").unwrap(), "+49 30");
+        assert_eq!(r.param("c").unwrap(), " x");
+        assert_eq!(r.param("d").unwrap(), "%zz");
+        assert_eq!(r.param("e").unwrap(), "%4");
+        assert_eq!(r.param("missing"), None);
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_not_fatal() {
+        assert_eq!(percent_decode("a%FFb"), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn key_sources_in_order() {
+        let mut r = req("key=fromquery");
+        assert_eq!(r.api_key().unwrap(), "fromquery");
+        r.headers.push(("x-api-key".into(), "fromheader".into()));
+        assert_eq!(r.api_key().unwrap(), "fromheader");
+        r.headers
+            .push(("authorization".into(), "Bearer frombearer".into()));
+        assert_eq!(r.api_key().unwrap(), "frombearer");
+    }
+}

@@ -1,0 +1,155 @@
+//! The route table: one line per endpoint. A new vendor adds its lines here and its handlers in its own
+//! module under `vendors/`.
+
+use super::{percent_decode, Ctx, Method, Request, Response};
+use crate::{api, vendors};
+
+/// A handler gets its worker context, the request and the values of the pattern's `{name}` segments.
+pub type Handler = fn(&mut Ctx, &Request, &Params) -> Response;
+
+pub struct Route {
+    pub method: Method,
+    /// A path such as `/lookup.txt/{number}`; a `{name}` segment matches one path segment.
+    pub pattern: &'static str,
+    /// The label in `/metrics`.
+    pub name: &'static str,
+    /// Counted in the lookup latency histogram.
+    pub lookup: bool,
+    pub handler: Handler,
+}
+
+const fn get(pattern: &'static str, name: &'static str, handler: Handler) -> Route {
+    Route {
+        method: Method::Get,
+        pattern,
+        name,
+        lookup: false,
+        handler,
+    }
+}
+
+const fn lookup(pattern: &'static str, name: &'static str, handler: Handler) -> Route {
+    Route {
+        method: Method::Get,
+        pattern,
+        name,
+        lookup: true,
+        handler,
+    }
+}
+
+pub static ROUTES: &[Route] = &[
+    get("/healthz", "healthz", api::healthz),
+    get("/metrics", "metrics", api::metrics),
+    lookup("/api/v1/lookup", "api_lookup", api::lookup),
+    lookup("/lookup.txt", "lookup_txt", vendors::freepbx::lookup_txt),
+    lookup(
+        "/lookup.txt/{number}",
+        "lookup_txt_path",
+        vendors::freepbx::lookup_txt,
+    ),
+];
+
+/// The index used in metrics for requests that matched no route (or failed before routing).
+pub const NO_ROUTE: usize = usize::MAX;
+
+/// Decoded values of a route's `{name}` segments.
+pub struct Params {
+    values: Vec<(&'static str, String)>,
+}
+
+impl Params {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn match_path(pattern: &'static str, path: &str) -> Option<Params> {
+    let mut values = Vec::new();
+    let mut pat = pattern.split('/');
+    let mut segs = path.split('/');
+    loop {
+        match (pat.next(), segs.next()) {
+            (None, None) => return Some(Params { values }),
+            (Some(p), Some(s)) => {
+                if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                    if s.is_empty() {
+                        return None;
+                    }
+                    values.push((name, percent_decode(s)));
+                } else if p != s {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Finds the route for a request and runs it. Returns the route's index for metrics.
+pub fn dispatch(ctx: &mut Ctx, req: &Request) -> (usize, Response) {
+    let mut allowed: Vec<&'static str> = Vec::new();
+    for (i, r) in ROUTES.iter().enumerate() {
+        let Some(params) = match_path(r.pattern, &req.path) else {
+            continue;
+        };
+        let method_ok =
+            r.method == req.method || (r.method == Method::Get && req.method == Method::Head);
+        if method_ok {
+            return (i, (r.handler)(ctx, req, &params));
+        }
+        allowed.push(method_name(r.method));
+    }
+    if allowed.is_empty() {
+        (
+            NO_ROUTE,
+            Response::error(404, &format!("there is nothing at {}", req.path)),
+        )
+    } else {
+        let list = allowed.join(", ");
+        (
+            NO_ROUTE,
+            Response::error(405, &format!("{} accepts only {list}", req.path))
+                .with_header("Allow", list),
+        )
+    }
+}
+
+fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Get => "GET",
+        Method::Head => "HEAD",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Patch => "PATCH",
+        Method::Delete => "DELETE",
+        Method::Options => "OPTIONS",
+        Method::Other => "OTHER",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_segments() {
+        assert!(match_path("/healthz", "/healthz").is_some());
+        assert!(match_path("/healthz", "/healthz/x").is_none());
+        let p = match_path("/lookup.txt/{number}", "/lookup.txt/%2B4930").unwrap();
+        assert_eq!(p.get("number"), Some("+4930"));
+        assert!(match_path("/lookup.txt/{number}", "/lookup.txt/").is_none());
+    }
+
+    #[test]
+    fn every_route_has_a_unique_name() {
+        let mut names: Vec<&str> = ROUTES.iter().map(|r| r.name).collect();
+        names.sort();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(n, names.len());
+    }
+}

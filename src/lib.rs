@@ -1,0 +1,17 @@
+//! ringbook: caller lookup, phone books and one call journal for a small office's phone system, in one
+//! binary with one SQLite file. See ARCHITECTURE.md for the map.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod contacts;
+pub mod demo;
+pub mod export;
+pub mod http;
+pub mod import;
+pub mod lines;
+pub mod lookup;
+pub mod number;
+pub mod settings;
+pub mod store;
+pub mod vendors;

@@ -1,0 +1,276 @@
+//! The office's settings: every key ringbook knows, with its default, a description for humans and a
+//! validator. Values live in the `settings` table; this module decides what may be stored there.
+//!
+//! Adding a setting means adding one [`Spec`] to [`SPECS`]. Nothing else reads the table directly.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::number::{self, NumberModel};
+use crate::store::{Reader, Store};
+
+/// One known setting.
+#[derive(Debug)]
+pub struct Spec {
+    pub key: &'static str,
+    pub default: &'static str,
+    pub description: &'static str,
+    /// Checks a value and returns its canonical form (`de` → `DE`), or says what is wrong with it.
+    pub validate: fn(&str) -> Result<String, String>,
+}
+
+fn country(v: &str) -> Result<String, String> {
+    let code = v.trim().to_ascii_uppercase();
+    match number::parse_country(&code) {
+        Some(_) if code.len() == 2 => Ok(code),
+        _ => Err(format!(
+            "'{v}' is not a two-letter ISO country code such as DE, AT, CH, IT, BR, RU or US"
+        )),
+    }
+}
+
+fn digits_or_empty(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    if v.len() <= 6 && v.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(v.to_string())
+    } else {
+        Err(format!("'{v}' must be digits only (at most 6), or empty"))
+    }
+}
+
+fn area_code(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    if v.len() <= 6 && v.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(v.to_string())
+    } else {
+        Err(format!("'{v}' is not an area code: use digits only, e.g. 30 for Berlin (or 06 for Rome, where the 0 belongs to the number)"))
+    }
+}
+
+fn extension_digits(v: &str) -> Result<String, String> {
+    match number::parse_extension_digits(v) {
+        Some((a, b)) if a == b => Ok(a.to_string()),
+        Some((a, b)) => Ok(format!("{a}-{b}")),
+        None => Err(format!("'{v}' is not an extension length: write a range such as 2-4, or one number such as 3 (1 to 7)")),
+    }
+}
+
+fn match_tail(v: &str) -> Result<String, String> {
+    match v.trim().parse::<usize>() {
+        Ok(n) if (6..=12).contains(&n) => Ok(n.to_string()),
+        _ => Err(format!("'{v}' must be a whole number from 6 to 12")),
+    }
+}
+
+fn boolean(v: &str) -> Result<String, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "on" | "yes" | "1" => Ok("true".into()),
+        "false" | "off" | "no" | "0" => Ok("false".into()),
+        _ => Err(format!("'{v}' must be true or false")),
+    }
+}
+
+fn url_or_empty(v: &str) -> Result<String, String> {
+    let v = v.trim().trim_end_matches('/');
+    if v.is_empty() || v.starts_with("http://") || v.starts_with("https://") {
+        Ok(v.to_string())
+    } else {
+        Err(format!(
+            "'{v}' must start with http:// or https://, e.g. http://ringbook.local:8080"
+        ))
+    }
+}
+
+/// Every setting ringbook knows. Keep the `number.*` keys as they are: the setup wizard, the CLI and the
+/// docs name them.
+pub const SPECS: &[Spec] = &[
+    Spec {
+        key: "number.country",
+        default: "DE",
+        description: "The office's country as an ISO code (DE, AT, CH, IT, BR, RU, US, ...). Numbers without a country code are read as numbers of this country.",
+        validate: country,
+    },
+    Spec {
+        key: "number.area_code",
+        default: "",
+        description: "The office's area code without the trunk prefix, e.g. 30 for Berlin. Local numbers dialled without it get it in front.",
+        validate: area_code,
+    },
+    Spec {
+        key: "number.outside_prefix",
+        default: "",
+        description: "What the phones dial to get an outside line, e.g. 0 or 9. Empty if the PBX needs none. It is removed from numbers that start with it when that gives a valid number.",
+        validate: digits_or_empty,
+    },
+    Spec {
+        key: "number.extension_digits",
+        default: "2-4",
+        description: "How many digits internal extensions have, as a range (2-4) or one length (3). Numbers of this length are employees, not contacts.",
+        validate: extension_digits,
+    },
+    Spec {
+        key: "number.match_tail",
+        default: "8",
+        description: "How many trailing digits must agree when no exact match exists (the third matching rule).",
+        validate: match_tail,
+    },
+    Spec {
+        key: "http.public_url",
+        default: "",
+        description: "The address phones and PBXs use to reach this box, e.g. http://ringbook.local:8080. Used in provisioning text; empty means it is taken from the request.",
+        validate: url_or_empty,
+    },
+    Spec {
+        key: "threecx.placeholder_on_miss",
+        default: "true",
+        description: "Answer a 3CX lookup that finds nobody with a placeholder contact, so that 3CX still journals the call. The placeholder is never stored.",
+        validate: boolean,
+    },
+];
+
+/// Errors of reading and writing settings.
+#[derive(Debug)]
+pub enum SettingsError {
+    Unknown(String),
+    Invalid { key: String, why: String },
+    Store(crate::store::StoreError),
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SettingsError::Unknown(key) => {
+                let keys: Vec<&str> = SPECS.iter().map(|s| s.key).collect();
+                write!(
+                    f,
+                    "there is no setting '{key}'; the settings are: {}",
+                    keys.join(", ")
+                )
+            }
+            SettingsError::Invalid { key, why } => write!(f, "{key}: {why}"),
+            SettingsError::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+impl From<crate::store::StoreError> for SettingsError {
+    fn from(e: crate::store::StoreError) -> Self {
+        SettingsError::Store(e)
+    }
+}
+
+pub fn spec(key: &str) -> Result<&'static Spec, SettingsError> {
+    SPECS
+        .iter()
+        .find(|s| s.key == key)
+        .ok_or_else(|| SettingsError::Unknown(key.to_string()))
+}
+
+/// A snapshot of all settings, with defaults filled in for keys never set.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    values: BTreeMap<String, String>,
+}
+
+impl Settings {
+    pub fn load(reader: &Reader) -> Result<Settings, SettingsError> {
+        let stored = reader.settings_all()?;
+        let mut values = BTreeMap::new();
+        for s in SPECS {
+            values.insert(s.key.to_string(), s.default.to_string());
+        }
+        for (k, v) in stored {
+            // Keys from a newer or older ringbook are ignored, not fatal.
+            if values.contains_key(&k) {
+                values.insert(k, v);
+            }
+        }
+        Ok(Settings { values })
+    }
+
+    pub fn get(&self, key: &str) -> &str {
+        self.values.get(key).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn flag(&self, key: &str) -> bool {
+        self.get(key) == "true"
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The number model these settings describe. Values were validated on the way in; a value that
+    /// no longer parses (edited by hand) falls back to the default rather than stopping lookups.
+    pub fn number_model(&self) -> NumberModel {
+        let d = NumberModel::default();
+        let (ext_min, ext_max) =
+            number::parse_extension_digits(self.get("number.extension_digits"))
+                .unwrap_or((d.ext_min, d.ext_max));
+        NumberModel {
+            country: number::parse_country(self.get("number.country")).unwrap_or(d.country),
+            area_code: self.get("number.area_code").to_string(),
+            outside_prefix: self.get("number.outside_prefix").to_string(),
+            ext_min,
+            ext_max,
+            match_tail: self
+                .get("number.match_tail")
+                .parse()
+                .unwrap_or(d.match_tail),
+        }
+    }
+}
+
+/// Validates and stores one setting; returns the canonical value that was stored.
+pub fn set(store: &Store, key: &str, value: &str) -> Result<String, SettingsError> {
+    let spec = spec(key)?;
+    let canonical = (spec.validate)(value).map_err(|why| SettingsError::Invalid {
+        key: key.to_string(),
+        why,
+    })?;
+    let (k, v) = (key.to_string(), canonical.clone());
+    store.write(move |tx| crate::store::settings::put(tx, &k, &v))?;
+    bump_generation();
+    Ok(canonical)
+}
+
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Tells in-process caches that a setting changed. Changes made by another process (the CLI) are picked
+/// up by the caches' short time-to-live instead.
+pub fn bump_generation() {
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::Release);
+}
+
+pub fn generation() -> u64 {
+    GENERATION.load(std::sync::atomic::Ordering::Acquire)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validators_canonicalize_and_explain() {
+        assert_eq!(country("at").unwrap(), "AT");
+        assert!(country("Germany").unwrap_err().contains("two-letter ISO"));
+        assert_eq!(extension_digits("2 - 4").unwrap(), "2-4");
+        assert_eq!(extension_digits("3-3").unwrap(), "3");
+        assert!(extension_digits("9-2").is_err());
+        assert!(match_tail("5").is_err());
+        assert_eq!(boolean("ON").unwrap(), "true");
+        assert!(area_code("3O").is_err());
+        assert_eq!(url_or_empty("http://box:8080/").unwrap(), "http://box:8080");
+    }
+
+    #[test]
+    fn unknown_key_lists_valid_ones() {
+        let msg = spec("number.contry").unwrap_err().to_string();
+        assert!(
+            msg.contains("number.country") && msg.contains("number.match_tail"),
+            "{msg}"
+        );
+    }
+}

@@ -1,0 +1,216 @@
+//! SQL for contacts and their phones.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{now, Reader, Result, StoreError};
+use crate::contacts::{Contact, ContactId, Phone, PhoneKind, Prepared};
+
+const CONTACT_COLUMNS: &str =
+    "id, first_name, last_name, company, email, notes, responsible_id, source, upstream_id, created_at, updated_at";
+
+fn contact_from_row(r: &Row) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        id: ContactId(r.get(0)?),
+        first_name: r.get(1)?,
+        last_name: r.get(2)?,
+        company: r.get(3)?,
+        email: r.get(4)?,
+        notes: r.get(5)?,
+        responsible_id: r.get(6)?,
+        source: r.get(7)?,
+        upstream_id: r.get(8)?,
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+        phones: Vec::new(),
+    })
+}
+
+fn kind_from_str(s: &str) -> PhoneKind {
+    PhoneKind::parse(s).unwrap_or(PhoneKind::Other)
+}
+
+fn insert_phones(tx: &Connection, id: i64, p: &Prepared) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO phones(contact_id, kind, raw, e164, digits, rdigits, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (i, ph) in p.phones.iter().enumerate() {
+        st.execute(params![
+            id,
+            ph.kind.as_str(),
+            ph.raw,
+            ph.e164.as_ref().map(|e| e.as_str()),
+            ph.digits,
+            ph.rdigits,
+            i as i64
+        ])?;
+    }
+    Ok(())
+}
+
+pub fn insert(tx: &Connection, p: &Prepared) -> Result<ContactId> {
+    let c = &p.contact;
+    let t = now();
+    let mut st = tx.prepare_cached(
+        "INSERT INTO contacts(first_name, last_name, company, email, notes, responsible_id, source, upstream_id, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+    )?;
+    st.execute(params![
+        c.first_name,
+        c.last_name,
+        c.company,
+        c.email,
+        c.notes,
+        c.responsible_id,
+        c.source,
+        c.upstream_id,
+        t
+    ])?;
+    let id = tx.last_insert_rowid();
+    insert_phones(tx, id, p)?;
+    Ok(ContactId(id))
+}
+
+pub fn update(tx: &Connection, id: ContactId, p: &Prepared) -> Result<()> {
+    let c = &p.contact;
+    let n = tx.execute(
+        "UPDATE contacts SET first_name = ?2, last_name = ?3, company = ?4, email = ?5, notes = ?6, responsible_id = ?7, updated_at = ?8
+         WHERE id = ?1",
+        params![id.0, c.first_name, c.last_name, c.company, c.email, c.notes, c.responsible_id, now()],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("contact {id}")));
+    }
+    tx.execute("DELETE FROM phones WHERE contact_id = ?1", [id.0])?;
+    insert_phones(tx, id.0, p)
+}
+
+pub fn delete(tx: &Connection, id: ContactId) -> Result<()> {
+    let n = tx.execute("DELETE FROM contacts WHERE id = ?1", [id.0])?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("contact {id}")));
+    }
+    Ok(())
+}
+
+/// Recomputes the E.164 and digit keys of every phone from its raw form. `f` is the normalizer; it
+/// returns (e164, reversed digits, digits), or `None` to leave a number as it is.
+#[allow(clippy::type_complexity)]
+pub fn renormalize(
+    tx: &Connection,
+    f: &dyn Fn(&str) -> Option<(Option<String>, String, String)>,
+) -> Result<usize> {
+    let rows: Vec<(i64, String)> = {
+        let mut st = tx.prepare("SELECT id, raw FROM phones")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut up =
+        tx.prepare("UPDATE phones SET e164 = ?2, rdigits = ?3, digits = ?4 WHERE id = ?1")?;
+    let mut n = 0;
+    for (id, raw) in rows {
+        if let Some((e164, rdigits, digits)) = f(&raw) {
+            n += up.execute(params![id, e164, rdigits, digits])?;
+        }
+    }
+    Ok(n)
+}
+
+/// A phone row that matched a lookup: which contact, and the number as the contact has it.
+#[derive(Clone, Debug)]
+pub struct PhoneHit {
+    pub contact_id: ContactId,
+    pub raw: String,
+    pub e164: Option<String>,
+}
+
+fn hits(st: &mut rusqlite::CachedStatement, p: impl rusqlite::Params) -> Result<Vec<PhoneHit>> {
+    let rows = st.query_map(p, |r| {
+        Ok(PhoneHit {
+            contact_id: ContactId(r.get(0)?),
+            raw: r.get(1)?,
+            e164: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+impl Reader {
+    pub fn contact(&self, id: ContactId) -> Result<Option<Contact>> {
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = ?1");
+        let mut st = self.conn().prepare_cached(&sql)?;
+        let Some(mut c) = st.query_row([id.0], contact_from_row).optional()? else {
+            return Ok(None);
+        };
+        c.phones = self.phones_of(id)?;
+        Ok(Some(c))
+    }
+
+    pub fn phones_of(&self, id: ContactId) -> Result<Vec<Phone>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT kind, raw, e164 FROM phones WHERE contact_id = ?1 ORDER BY position",
+        )?;
+        let rows = st.query_map([id.0], |r| {
+            let kind: String = r.get(0)?;
+            Ok(Phone {
+                kind: kind_from_str(&kind),
+                number: r.get(1)?,
+                e164: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Rule 1 of the lookup: phones whose E.164 form is exactly this.
+    pub fn phones_by_e164(&self, e164: &str) -> Result<Vec<PhoneHit>> {
+        let mut st = self
+            .conn()
+            .prepare_cached("SELECT contact_id, raw, e164 FROM phones WHERE e164 = ?1 LIMIT 50")?;
+        hits(&mut st, [e164])
+    }
+
+    /// Rule 2: phones whose digits-only key is exactly this.
+    pub fn phones_by_digits(&self, digits: &str) -> Result<Vec<PhoneHit>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT contact_id, raw, e164 FROM phones WHERE digits = ?1 LIMIT 50",
+        )?;
+        hits(&mut st, [digits])
+    }
+
+    /// Rule 3: phones whose digits end with `tail`. The store keeps digits reversed, so this is a
+    /// prefix range scan on an index.
+    pub fn phones_by_tail(&self, tail: &str, limit: usize) -> Result<Vec<PhoneHit>> {
+        let low: String = tail.chars().rev().collect();
+        // Digits only, so ':' (the byte after '9') closes the range of everything starting with `low`.
+        let high = format!("{low}:");
+        let mut st = self.conn().prepare_cached(
+            "SELECT contact_id, raw, e164 FROM phones WHERE rdigits >= ?1 AND rdigits < ?2 LIMIT ?3",
+        )?;
+        hits(&mut st, params![low, high, limit as i64])
+    }
+
+    /// Contacts in id order after `after`, with their phones: the export and the phone books page
+    /// through all contacts this way without holding them all in memory.
+    pub fn contacts_after(&self, after: ContactId, limit: usize) -> Result<Vec<Contact>> {
+        let sql =
+            format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id > ?1 ORDER BY id LIMIT ?2");
+        let mut st = self.conn().prepare_cached(&sql)?;
+        let rows = st.query_map(params![after.0, limit as i64], contact_from_row)?;
+        let mut out: Vec<Contact> = rows.collect::<rusqlite::Result<_>>()?;
+        for c in &mut out {
+            c.phones = self.phones_of(c.id)?;
+        }
+        Ok(out)
+    }
+
+    pub fn contact_count(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))?)
+    }
+
+    pub fn phone_count(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM phones", [], |r| r.get(0))?)
+    }
+}

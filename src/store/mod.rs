@@ -1,0 +1,181 @@
+//! The store owns the SQLite file and every line of SQL in ringbook.
+//!
+//! - Writes go through one writer thread ([`Writer`]) that commits jobs in batches (group commit) and
+//!   answers each caller only after COMMIT has returned, so an acknowledged write survives a power cut
+//!   (WAL, `synchronous=FULL`).
+//! - Reads use their own connections ([`Reader`]), one per HTTP worker, so lookups never queue behind
+//!   writes.
+//! - The schema is migrated forward by numbered steps keyed on `PRAGMA user_version` ([`migrate`]).
+//!
+//! Domain modules call named functions here (`Reader::phones_by_e164`, `contacts::insert`), never SQL.
+
+pub mod auth;
+pub mod contacts;
+pub mod lines;
+pub mod migrate;
+pub mod settings;
+mod writer;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use writer::{Tx, Writer};
+
+/// Errors from the store, worded for whoever reads the log or the CLI output.
+#[derive(Debug)]
+pub enum StoreError {
+    Sqlite(rusqlite::Error),
+    /// The database was written by a newer ringbook; refusing to touch it protects the data.
+    TooNew {
+        found: i64,
+        known: i64,
+    },
+    /// The writer thread is gone (the process is shutting down).
+    WriterGone,
+    NotFound(String),
+    Invalid(String),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Sqlite(e) => write!(f, "database error: {e}"),
+            StoreError::TooNew { found, known } => write!(
+                f,
+                "the database has schema version {found}, but this ringbook only knows up to {known}; \
+                 use a newer ringbook or restore a backup"
+            ),
+            StoreError::WriterGone => write!(f, "the database writer has stopped"),
+            StoreError::NotFound(what) => write!(f, "{what} was not found"),
+            StoreError::Invalid(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Sqlite(e)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// How long a connection waits for a lock held by another process (the CLI, a backup) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The opened database: its path and the handle to its writer thread. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    path: PathBuf,
+    writer: Writer,
+}
+
+impl Store {
+    /// Opens (creating if missing) the database at `path`, migrates it to the current schema and starts
+    /// the writer thread.
+    pub fn open(path: &Path) -> Result<Store> {
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        migrate::run(&mut conn)?;
+        let writer = Writer::spawn(conn);
+        Ok(Store {
+            path: path.to_path_buf(),
+            writer,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    /// A new read-only connection. Each HTTP worker keeps one for its lifetime.
+    pub fn reader(&self) -> Result<Reader> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "query_only", true)?;
+        // A small page cache per reader keeps idle memory low; the OS page cache does the rest.
+        conn.pragma_update(None, "cache_size", -2048)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Reader { conn })
+    }
+
+    /// Runs `f` in the writer thread inside the current batch's transaction and returns its result
+    /// once the batch has committed.
+    pub fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Tx) -> Result<T> + Send + 'static,
+    {
+        self.writer.write(f)
+    }
+}
+
+/// The pragmas every read-write connection gets. WAL with `synchronous=FULL` makes a COMMIT durable
+/// when it returns; foreign keys keep phones from outliving their contact.
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Invalid(format!(
+            "the database could not switch to WAL mode (it is in {mode})"
+        )));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "cache_size", -8192)?;
+    Ok(())
+}
+
+/// A read connection with the queries the HTTP workers and the CLI need.
+pub struct Reader {
+    conn: Connection,
+}
+
+impl Reader {
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Size of the database file plus its WAL, for `/metrics`.
+    pub fn db_size_bytes(&self) -> Result<i64> {
+        let pages: i64 = self.conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let size: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        Ok(pages * size)
+    }
+
+    /// A cheap query proving the file is readable, for `/healthz`.
+    pub fn integrity_quick(&self) -> Result<()> {
+        self.conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Runs SQLite's own consistency check; `ok` when the file is sound.
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+/// Seconds since the Unix epoch, the time format of every column in the store.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

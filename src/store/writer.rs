@@ -1,0 +1,136 @@
+//! The single writer thread and its group commit.
+//!
+//! Callers send a job (a closure over a transaction) through a crossbeam channel and block on a reply.
+//! The thread takes the first job, then everything else already queued (up to [`MAX_BATCH`]), runs them
+//! inside one `BEGIN IMMEDIATE … COMMIT`, each in its own savepoint so one failing job doesn't undo its
+//! neighbours, and replies to every caller only after COMMIT has returned. With `synchronous=FULL`
+//! that is one fsync for the whole batch instead of one per event.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
+use rusqlite::Connection;
+
+use super::{Result, StoreError};
+
+/// The largest number of jobs committed together. Bounds the time one batch holds the write lock.
+const MAX_BATCH: usize = 1024;
+
+/// A transaction as seen by a write job. Jobs get a shared reference; the writer owns commit and
+/// rollback.
+pub type Tx = Connection;
+
+type Reply = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
+
+/// Handle to the writer thread. Cloning it shares the thread.
+#[derive(Clone)]
+pub struct Writer {
+    tx: Sender<Job>,
+    stats: Arc<WriterStats>,
+}
+
+/// Counters for `/metrics`.
+#[derive(Default)]
+pub struct WriterStats {
+    pub commits: AtomicU64,
+    pub jobs: AtomicU64,
+}
+
+impl Writer {
+    pub(super) fn spawn(conn: Connection) -> Writer {
+        let (tx, rx) = unbounded::<Job>();
+        let stats = Arc::new(WriterStats::default());
+        let thread_stats = stats.clone();
+        thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || run(conn, rx, &thread_stats))
+            .expect("the OS refused to start the writer thread");
+        Writer { tx, stats }
+    }
+
+    /// Jobs waiting for the writer, for `/metrics`.
+    pub fn queue_depth(&self) -> usize {
+        self.tx.len()
+    }
+
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
+    }
+
+    /// Runs `f` in the next batch and returns its result after the batch has committed. If `f` fails,
+    /// its savepoint is rolled back and the error is returned; the rest of the batch still commits.
+    pub fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (reply_tx, reply_rx) = bounded::<Result<T>>(1);
+        let job: Job = Box::new(move |conn: &Connection| {
+            let outcome = in_savepoint(conn, f);
+            Box::new(move |commit: std::result::Result<(), String>| {
+                let result = match (outcome, commit) {
+                    (Ok(v), Ok(())) => Ok(v),
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Err(why)) => Err(StoreError::Invalid(format!(
+                        "the write was not saved: {why}"
+                    ))),
+                };
+                // The caller may have given up waiting; nothing to do then.
+                let _ = reply_tx.send(result);
+            })
+        });
+        self.tx.send(job).map_err(|_| StoreError::WriterGone)?;
+        reply_rx.recv().map_err(|_| StoreError::WriterGone)?
+    }
+}
+
+fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    conn.execute_batch("SAVEPOINT job")?;
+    match f(conn) {
+        Ok(v) => {
+            conn.execute_batch("RELEASE job")?;
+            Ok(v)
+        }
+        Err(e) => {
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            Err(e)
+        }
+    }
+}
+
+fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats) {
+    let mut replies: Vec<Reply> = Vec::with_capacity(MAX_BATCH);
+    while let Ok(first) = rx.recv() {
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            log::error!("the writer could not start a transaction: {e}");
+            first(&conn)(Err(e.to_string()));
+            continue;
+        }
+        replies.push(first(&conn));
+        while replies.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => replies.push(job(&conn)),
+                Err(_) => break,
+            }
+        }
+        let commit = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+        if let Err(why) = &commit {
+            log::error!(
+                "a batch of {} writes failed to commit: {why}",
+                replies.len()
+            );
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        stats.commits.fetch_add(1, Ordering::Relaxed);
+        stats
+            .jobs
+            .fetch_add(replies.len() as u64, Ordering::Relaxed);
+        for reply in replies.drain(..) {
+            reply(commit.clone());
+        }
+    }
+    log::debug!("writer thread stopping: every handle was dropped");
+}
