@@ -419,7 +419,9 @@ fn settings_cmd(store: &Store, cmd: &SettingsCmd) -> Result<(), String> {
                     || (model.ext_min, model.ext_max) != (before.ext_min, before.ext_max)
                 {
                     let n = contacts::renormalize_all(store, model).map_err(|e| e.to_string())?;
-                    println!("re-read {n} stored numbers with the new number model");
+                    if n > 0 {
+                        println!("re-read {n} stored numbers with the new number model");
+                    }
                 }
             }
             Ok(())

@@ -15,3 +15,4 @@ pub mod number;
 pub mod settings;
 pub mod store;
 pub mod vendors;
+pub mod xml;

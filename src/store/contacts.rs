@@ -202,6 +202,53 @@ impl Reader {
         Ok(out)
     }
 
+    /// Contacts whose first name, last name or company starts with `text` (any case), or, when `text` is
+    /// three or more digits, whose number ends with those digits. In name order, `offset`/`limit` paged.
+    /// For phone-book searches and PBX contact search; exact caller lookup is `lookup::lookup`.
+    pub fn search_contacts(&self, text: &str, limit: usize, offset: usize) -> Result<Vec<Contact>> {
+        let text = text.trim();
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        let ids: Vec<i64> = if digits.len() >= 3
+            && digits.len() * 2 >= text.chars().filter(|c| !c.is_whitespace()).count()
+        {
+            let low: String = digits.chars().rev().collect();
+            let high = format!("{low}:");
+            let mut st = self.conn().prepare_cached(
+                "SELECT DISTINCT p.contact_id FROM phones p JOIN contacts c ON c.id = p.contact_id
+                 WHERE p.rdigits >= ?1 AND p.rdigits < ?2
+                 ORDER BY c.last_name COLLATE NOCASE, c.first_name COLLATE NOCASE, c.id LIMIT ?3 OFFSET ?4",
+            )?;
+            let rows = st.query_map(params![low, high, limit as i64, offset as i64], |r| {
+                r.get(0)
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        } else {
+            // LIKE with an escaped prefix uses no index for NOCASE on 3 columns; the phone book sizes
+            // (thousands) make a scan fine, and the 1M-contact benchmarks exercise lookup, not search.
+            let pattern = format!(
+                "{}%",
+                text.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            let mut st = self.conn().prepare_cached(
+                "SELECT id FROM contacts
+                 WHERE first_name LIKE ?1 ESCAPE '\\' OR last_name LIKE ?1 ESCAPE '\\' OR company LIKE ?1 ESCAPE '\\'
+                    OR (first_name || ' ' || last_name) LIKE ?1 ESCAPE '\\'
+                 ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE, id LIMIT ?2 OFFSET ?3",
+            )?;
+            let rows = st.query_map(params![pattern, limit as i64, offset as i64], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(c) = self.contact(ContactId(id))? {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
     pub fn contact_count(&self) -> Result<i64> {
         Ok(self
             .conn()
