@@ -1,4 +1,5 @@
-//! ringbook's own JSON API: health, metrics and the lookup. Vendor formats live in `vendors/`.
+//! ringbook's own JSON API: health, metrics and the lookup here; the journal API in its own file. Vendor
+//! formats live in `vendors/`.
 
 use serde::Serialize;
 
