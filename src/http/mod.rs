@@ -31,6 +31,9 @@ pub const MAX_BODY: usize = 1024 * 1024;
 /// stalled clients don't hold a thread forever.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How often the listener's heartbeat connection runs; see `listener.rs` for the two reasons.
+const HEARTBEAT: Duration = Duration::from_millis(50);
+
 /// Server start-up options (from flags and environment; everything else is in the database).
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -210,7 +213,7 @@ pub fn serve(
         .map_err(|e| format!("ringbook could not listen on {}: {e}", config.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let server = tiny_http::Server::from_listener(listener, None).map_err(|e| e.to_string())?;
-    listener::keep_accept_alive(local, IO_TIMEOUT / 3);
+    listener::keep_accept_alive(local, HEARTBEAT);
     log::info!(
         "ringbook listening on http://{local}/ with {} workers",
         config.workers

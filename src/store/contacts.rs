@@ -67,6 +67,7 @@ pub fn insert(tx: &Connection, p: &Prepared) -> Result<ContactId> {
     ])?;
     let id = tx.last_insert_rowid();
     insert_phones(tx, id, p)?;
+    super::directory::index_contact(tx, ContactId(id), &c.first_name, &c.last_name, &c.company)?;
     Ok(ContactId(id))
 }
 
@@ -81,7 +82,8 @@ pub fn update(tx: &Connection, id: ContactId, p: &Prepared) -> Result<()> {
         return Err(StoreError::NotFound(format!("contact {id}")));
     }
     tx.execute("DELETE FROM phones WHERE contact_id = ?1", [id.0])?;
-    insert_phones(tx, id.0, p)
+    insert_phones(tx, id.0, p)?;
+    super::directory::index_contact(tx, id, &c.first_name, &c.last_name, &c.company)
 }
 
 pub fn delete(tx: &Connection, id: ContactId) -> Result<()> {
@@ -247,6 +249,17 @@ impl Reader {
             }
         }
         Ok(out)
+    }
+
+    /// Up to `n` stored E.164 numbers spread evenly over the table, for the benchmark's load generator.
+    pub fn sample_e164(&self, n: usize) -> Result<Vec<String>> {
+        let total = self.phone_count()?.max(1);
+        let step = (total / n.max(1) as i64).max(1);
+        let mut st = self.conn().prepare_cached(
+            "SELECT e164 FROM phones WHERE id % ?1 = 0 AND e164 IS NOT NULL LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![step, n as i64], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn contact_count(&self) -> Result<i64> {

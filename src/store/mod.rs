@@ -11,6 +11,8 @@
 
 pub mod auth;
 pub mod contacts;
+pub mod directory;
+pub mod email;
 pub mod lines;
 pub mod migrate;
 pub mod settings;
@@ -111,6 +113,16 @@ impl Store {
         conn.pragma_update(None, "cache_size", -2048)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Reader { conn })
+    }
+
+    /// A read connection to a database without opening it for writing (no migration, no writer thread),
+    /// for tools that only read, such as the benchmark's load generator.
+    pub fn reader_only(path: &Path) -> Result<Reader> {
+        Store {
+            path: path.to_path_buf(),
+            writer: Writer::detached(),
+        }
+        .reader()
     }
 
     /// Runs `f` in the writer thread inside the current batch's transaction and returns its result

@@ -51,6 +51,16 @@ impl Writer {
         Writer { tx, stats }
     }
 
+    /// A handle with no thread behind it: every write fails with [`StoreError::WriterGone`]. For
+    /// read-only tools.
+    pub(super) fn detached() -> Writer {
+        let (tx, _rx) = unbounded::<Job>();
+        Writer {
+            tx,
+            stats: Arc::new(WriterStats::default()),
+        }
+    }
+
     /// Jobs waiting for the writer, for `/metrics`.
     pub fn queue_depth(&self) -> usize {
         self.tx.len()

@@ -1,0 +1,360 @@
+//! ringbook's own load generator for `scripts/bench.sh`.
+//!
+//! Opens N keep-alive connections, each on its own thread, and sends requests from a list of request
+//! targets (paths with query) for a fixed time, either as fast as the server answers (closed loop) or
+//! paced to a total rate (each connection sends on a fixed schedule and latency is measured from the
+//! scheduled time, so a stalled server can't hide its queueing delay). Prints one JSON object:
+//! requests, errors, rate, and latency percentiles in microseconds.
+//!
+//! Targets come from a file (one path per line) so the same generator drives ringbook and nginx.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+
+#[derive(Parser, Debug)]
+#[command(about = "Keep-alive HTTP load generator for ringbook's benchmarks")]
+struct Args {
+    /// Instead of sending load, write a lookup targets file sampled from this ringbook database.
+    #[arg(long)]
+    make_lookup_targets: Option<std::path::PathBuf>,
+    /// How many targets to write with --make-lookup-targets.
+    #[arg(long, default_value_t = 20_000)]
+    count: usize,
+    /// Server address, e.g. 127.0.0.1:8080.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// File with one request target (path and query) per line (written by --make-lookup-targets).
+    #[arg(long)]
+    targets: std::path::PathBuf,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Seconds to run (after the warm-up).
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Seconds of load before measuring starts (connections open, caches warm).
+    #[arg(long, default_value_t = 2.0)]
+    warmup: f64,
+    /// Total requests per second to pace at; 0 sends as fast as answers come back.
+    #[arg(long, default_value_t = 0.0)]
+    rate: f64,
+    /// Extra header line sent with every request, e.g. "X-Api-Key: rbk_...".
+    #[arg(long)]
+    header: Vec<String>,
+    /// HTTP method; POST sends the target line's text after a TAB as the body.
+    #[arg(long, default_value = "GET")]
+    method: String,
+}
+
+/// Latency histogram with 1 µs resolution up to 100 ms and 1 ms beyond, to 10 s.
+struct Hist {
+    fine: Vec<u64>,
+    coarse: Vec<u64>,
+    n: u64,
+}
+
+impl Hist {
+    fn new() -> Hist {
+        Hist {
+            fine: vec![0; 100_000],
+            coarse: vec![0; 10_000],
+            n: 0,
+        }
+    }
+    fn add(&mut self, us: u64) {
+        if us < 100_000 {
+            self.fine[us as usize] += 1;
+        } else {
+            self.coarse[((us / 1000) as usize).min(9_999)] += 1;
+        }
+        self.n += 1;
+    }
+    fn merge(&mut self, o: &Hist) {
+        for (a, b) in self.fine.iter_mut().zip(&o.fine) {
+            *a += b;
+        }
+        for (a, b) in self.coarse.iter_mut().zip(&o.coarse) {
+            *a += b;
+        }
+        self.n += o.n;
+    }
+    fn percentile(&self, p: f64) -> u64 {
+        if self.n == 0 {
+            return 0;
+        }
+        let want = ((self.n as f64) * p).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (us, c) in self.fine.iter().enumerate() {
+            seen += c;
+            if seen >= want {
+                return us as u64;
+            }
+        }
+        for (ms, c) in self.coarse.iter().enumerate() {
+            seen += c;
+            if seen >= want {
+                return ms as u64 * 1000;
+            }
+        }
+        10_000_000
+    }
+}
+
+struct Outcome {
+    hist: Hist,
+    errors: u64,
+    non_2xx: u64,
+}
+
+fn read_response(
+    r: &mut BufReader<TcpStream>,
+    line: &mut String,
+    body: &mut Vec<u8>,
+) -> std::io::Result<u16> {
+    line.clear();
+    if r.read_line(line)? == 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "closed",
+        ));
+    }
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut len = 0usize;
+    loop {
+        line.clear();
+        r.read_line(line)?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    body.resize(len, 0);
+    r.read_exact(body)?;
+    Ok(status)
+}
+
+fn connect(addr: SocketAddr) -> std::io::Result<(TcpStream, BufReader<TcpStream>)> {
+    let s = TcpStream::connect(addr)?;
+    s.set_nodelay(true)?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let r = BufReader::with_capacity(16 * 1024, s.try_clone()?);
+    Ok((s, r))
+}
+
+fn run_connection(
+    args: &Args,
+    requests: &[Vec<u8>],
+    idx: usize,
+    stop: &AtomicBool,
+    start: Instant,
+    measure_from: Instant,
+) -> Outcome {
+    let mut out = Outcome {
+        hist: Hist::new(),
+        errors: 0,
+        non_2xx: 0,
+    };
+    let mut conn = connect(args.addr).ok();
+    let (mut line, mut body) = (String::new(), Vec::new());
+    let interval = if args.rate > 0.0 {
+        Some(Duration::from_secs_f64(args.connections as f64 / args.rate))
+    } else {
+        None
+    };
+    // Spread the paced connections over one interval so they don't fire in lockstep.
+    let mut next = start
+        + interval
+            .map(|i| i.mul_f64(idx as f64 / args.connections as f64))
+            .unwrap_or_default();
+    let mut i = idx.wrapping_mul(7919);
+    while !stop.load(Ordering::Relaxed) {
+        let sent_at = match interval {
+            Some(iv) => {
+                let now = Instant::now();
+                if next > now {
+                    thread::sleep(next - now);
+                }
+                let t = next;
+                next += iv;
+                t
+            }
+            None => Instant::now(),
+        };
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        i = i.wrapping_add(1);
+        let req = &requests[i % requests.len()];
+        let Some((w, r)) = conn.as_mut() else {
+            out.errors += 1;
+            thread::sleep(Duration::from_millis(10));
+            conn = connect(args.addr).ok();
+            continue;
+        };
+        let result = w
+            .write_all(req)
+            .and_then(|_| read_response(r, &mut line, &mut body));
+        match result {
+            Ok(status) if sent_at >= measure_from => {
+                out.hist.add(sent_at.elapsed().as_micros() as u64);
+                if !(200..300).contains(&status) {
+                    out.non_2xx += 1;
+                }
+            }
+            Ok(_) => {}
+            Err(_) => {
+                if sent_at >= measure_from {
+                    out.errors += 1;
+                }
+                conn = connect(args.addr).ok();
+            }
+        }
+    }
+    out
+}
+
+/// Writes lookup targets: stored numbers in the input forms phones and PBXs really send (E.164, a `+`
+/// lost to a space, `00`, national, a SIP URI), a fifth of them through `lookup.txt`, plus one miss in
+/// five.
+fn make_lookup_targets(
+    db: &std::path::Path,
+    out: &std::path::Path,
+    count: usize,
+) -> Result<usize, String> {
+    let reader = ringbook::store::Store::reader_only(db).map_err(|e| e.to_string())?;
+    let numbers = reader.sample_e164(count).map_err(|e| e.to_string())?;
+    if numbers.is_empty() {
+        return Err("the database has no numbers; run 'ringbook demo-data' first".into());
+    }
+    let mut rng = ringbook::demo::Rng::new(7);
+    let mut lines = Vec::with_capacity(count);
+    for i in 0..count {
+        let e164 = &numbers[i % numbers.len()];
+        let digits = &e164[1..];
+        let number = match rng.below(10) {
+            0..=1 => format!("%2B{digits}"),
+            2 => format!("%20{digits}"),
+            3 => format!("00{digits}"),
+            4 if digits.starts_with("49") => format!("0{}", &digits[2..]),
+            5 => format!("sip:%2B{digits}@pbx.local;user=phone"),
+            6 | 7 => format!("%2B{digits}"),
+            // A miss: a Berlin number unlikely to be stored.
+            _ => format!("%2B4930{}", rng.digits(8)),
+        };
+        let path = if i % 5 == 0 {
+            "/lookup.txt?number="
+        } else {
+            "/api/v1/lookup?number="
+        };
+        lines.push(format!("{path}{number}"));
+    }
+    std::fs::write(out, lines.join("\n") + "\n").map_err(|e| e.to_string())?;
+    Ok(lines.len())
+}
+
+fn main() {
+    let args = Args::parse();
+    if let Some(db) = &args.make_lookup_targets {
+        match make_lookup_targets(db, &args.targets, args.count) {
+            Ok(n) => eprintln!(
+                "loadgen: wrote {n} lookup targets to {}",
+                args.targets.display()
+            ),
+            Err(e) => {
+                eprintln!("loadgen: {e}");
+                std::process::exit(2)
+            }
+        }
+        return;
+    }
+    let text = std::fs::read_to_string(&args.targets).unwrap_or_else(|e| {
+        eprintln!("loadgen: {} could not be read: {e}", args.targets.display());
+        std::process::exit(2)
+    });
+    let mut extra = String::new();
+    for h in &args.header {
+        extra.push_str(h);
+        extra.push_str("\r\n");
+    }
+    let requests: Vec<Vec<u8>> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let (target, body) = l.split_once('\t').unwrap_or((l, ""));
+            let mut req = format!(
+                "{} {target} HTTP/1.1\r\nHost: {}\r\n{extra}",
+                args.method, args.addr
+            );
+            if args.method != "GET" {
+                req.push_str(&format!(
+                    "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                    body.len()
+                ));
+            }
+            req.push_str("\r\n");
+            req.push_str(body);
+            req.into_bytes()
+        })
+        .collect();
+    if requests.is_empty() {
+        eprintln!("loadgen: no targets in {}", args.targets.display());
+        std::process::exit(2);
+    }
+    let args = Arc::new(args);
+    let requests = Arc::new(requests);
+    let stop = Arc::new(AtomicBool::new(false));
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs_f64(args.warmup);
+    let handles: Vec<_> = (0..args.connections)
+        .map(|i| {
+            let (args, requests, stop) = (args.clone(), requests.clone(), stop.clone());
+            thread::spawn(move || run_connection(&args, &requests, i, &stop, start, measure_from))
+        })
+        .collect();
+    thread::sleep(Duration::from_secs_f64(args.warmup + args.seconds));
+    stop.store(true, Ordering::Relaxed);
+    let elapsed = measure_from.elapsed().as_secs_f64();
+    let mut hist = Hist::new();
+    let (mut errors, mut non_2xx, mut starved) = (0, 0, 0);
+    for h in handles {
+        if let Ok(o) = h.join() {
+            if o.hist.n <= 1 {
+                starved += 1;
+            }
+            hist.merge(&o.hist);
+            errors += o.errors;
+            non_2xx += o.non_2xx;
+        }
+    }
+    let _ = writeln!(
+        std::io::stdout(),
+        "{}",
+        serde_json::json!({
+            "requests": hist.n,
+            "errors": errors,
+            "non_2xx": non_2xx,
+            "seconds": elapsed,
+            "rate": hist.n as f64 / elapsed,
+            "p50_us": hist.percentile(0.50),
+            "p90_us": hist.percentile(0.90),
+            "p99_us": hist.percentile(0.99),
+            "max_us": hist.percentile(1.0),
+            "starved_connections": starved,
+        })
+    );
+}
