@@ -13,7 +13,7 @@ use crate::auth::{self, Cidr, Role, Scope};
 use crate::http;
 use crate::settings::{self, Settings};
 use crate::store::Store;
-use crate::{contacts, demo, export, import, lines, lookup};
+use crate::{contacts, demo, employees, export, import, journal, lines, lookup};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -46,6 +46,13 @@ pub struct ServeArgs {
     /// Worker threads answering requests (default: 4 per CPU core, at least 8).
     #[arg(long, env = "RINGBOOK_WORKERS")]
     pub workers: Option<usize>,
+    /// Seconds a connection may stay silent (idle keep-alive, or a stalled client) before it is closed.
+    #[arg(long, env = "RINGBOOK_IO_TIMEOUT", default_value_t = 30)]
+    pub io_timeout: u64,
+    /// Also write the one-time setup code to this file (mode 0600) while no admin exists, so an
+    /// appliance can show it on its screen; the file is removed at a start that finds an admin.
+    #[arg(long, env = "RINGBOOK_SETUP_CODE_FILE")]
+    pub setup_code_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -70,6 +77,12 @@ pub enum Command {
     /// The office's own numbers: main numbers and direct lines with their names.
     #[command(subcommand)]
     Line(LineCmd),
+    /// The office's employees and their own phone numbers.
+    #[command(subcommand)]
+    Employee(EmployeeCmd),
+    /// Extensions and which employee held them when (calls are attributed by this history).
+    #[command(subcommand)]
+    Extension(ExtensionCmd),
     /// Look a number up the way a phone or PBX would, and show which rule matched.
     Lookup {
         /// The number in any form: +49…, 030…, sip:…@pbx, anonymous, an extension.
@@ -83,6 +96,20 @@ pub enum Command {
         /// Seed for the generator; the same seed gives the same contacts.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// Print ready-to-paste settings for a phone or PBX: snom, yealink, grandstream, dect, 3cx, freepbx
+    /// or asterisk.
+    Provision {
+        /// snom, yealink, grandstream, dect, 3cx, freepbx or asterisk.
+        #[arg(value_parser = parse_target)]
+        target: crate::provision::Target,
+        /// The API key to fill in. Without it a key with the target's scopes is created, named for it.
+        #[arg(long)]
+        key: Option<String>,
+        /// This box's address as the devices reach it, e.g. http://ringbook.local:8080 (default: the
+        /// setting http.public_url).
+        #[arg(long)]
+        url: Option<String>,
     },
 }
 
@@ -172,6 +199,42 @@ pub enum LineCmd {
     Remove { id: i64 },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum EmployeeCmd {
+    /// Add an employee. Calls from and to their own numbers stay out of the journal.
+    Add {
+        name: String,
+        #[arg(long, default_value = "")]
+        email: String,
+        /// An own phone number, e.g. a private mobile (repeatable).
+        #[arg(long = "number")]
+        numbers: Vec<String>,
+    },
+    /// List employees with their own numbers and the extensions they hold now.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExtensionCmd {
+    /// Make EMPLOYEE (an id or a name) the holder of EXT from --from on (default: now). The previous
+    /// holder's assignment ends then; earlier calls keep their attribution.
+    Assign {
+        ext: String,
+        employee: String,
+        /// YYYY-MM-DD (midnight UTC) or an RFC 3339 time such as 2024-03-01T08:00:00+01:00.
+        #[arg(long)]
+        from: Option<String>,
+    },
+    /// End the current holder's assignment of EXT at --at (default: now).
+    Unassign {
+        ext: String,
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// List extensions with their holder now and their history.
+    List,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileFormat {
     Csv,
@@ -186,6 +249,9 @@ fn parse_scope(s: &str) -> Result<Scope, String> {
     s.parse()
 }
 fn parse_cidr(s: &str) -> Result<Cidr, String> {
+    s.parse()
+}
+fn parse_target(s: &str) -> Result<crate::provision::Target, String> {
     s.parse()
 }
 
@@ -236,6 +302,8 @@ fn run(cli: Cli) -> Result<(), String> {
             export_contacts(&store, *format, output.as_ref())
         }
         Some(Command::Line(cmd)) => line(&store, cmd),
+        Some(Command::Employee(cmd)) => employee(&store, cmd),
+        Some(Command::Extension(cmd)) => extension(&store, cmd),
         Some(Command::Lookup { number }) => {
             let reader = store.reader().map_err(|e| e.to_string())?;
             let model = load_settings(&store)?.number_model();
@@ -261,6 +329,14 @@ fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Some(Command::Provision { target, key, url }) => {
+            let p = crate::provision::provision(&store, *target, key.as_deref(), url.as_deref())?;
+            for note in &p.notes {
+                eprintln!("{note}");
+            }
+            print!("{}", p.text);
+            Ok(())
+        }
     }
 }
 
@@ -275,11 +351,18 @@ fn serve(store: &Store, cli: &Cli, args: &ServeArgs) -> Result<(), String> {
         env!("CARGO_PKG_VERSION"),
         cli.db.display()
     );
+    // Contacts stored before the phone-book search keys existed get them before phones ask.
+    crate::phonebook::index_missing(store)
+        .map_err(|e| format!("the phone-book search keys could not be filled: {e}"))?;
+    journal::janitor::spawn(store.clone())
+        .map_err(|e| format!("the journal janitor could not be started: {e}"))?;
     let config = http::Config {
         listen: args.listen,
         workers,
+        io_timeout: std::time::Duration::from_secs(args.io_timeout.clamp(1, 3600)),
     };
     let store_for_code = store.clone();
+    let code_file = args.setup_code_file.clone();
     http::serve(
         config,
         store.clone(),
@@ -292,11 +375,49 @@ fn serve(store: &Store, cli: &Cli, args: &ServeArgs) -> Result<(), String> {
                     "open http://{}/setup and enter it, or run 'ringbook user add NAME --role admin' on this machine",
                     display_host(addr)
                 );
+                if let Some(path) = &code_file {
+                    if let Err(e) = write_setup_code_file(path, &code) {
+                        log::warn!(
+                            "the setup code could not be written to {}: {e}",
+                            path.display()
+                        );
+                    }
+                }
             }
-            Ok(None) => {}
+            Ok(None) => {
+                if let Some(path) = &code_file {
+                    match std::fs::remove_file(path) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        Err(e) => log::warn!(
+                            "the old setup code file {} could not be removed: {e}",
+                            path.display()
+                        ),
+                    }
+                }
+            }
             Err(e) => log::error!("the setup code could not be stored: {e}"),
         },
     )
+}
+
+/// Writes the setup code for the appliance's console (see `image/`), readable by its owner only, and
+/// atomically, so a reader never sees half a code.
+fn write_setup_code_file(path: &std::path::Path, code: &str) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(&tmp)?;
+    f.write_all(format!("{code}\n").as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
 }
 
 /// The address to show a person: `0.0.0.0` means "any", so show `localhost` instead.
@@ -522,6 +643,110 @@ fn line(store: &Store, cmd: &LineCmd) -> Result<(), String> {
         LineCmd::Remove { id } => {
             lines::remove(store, *id)?;
             println!("line {id} removed");
+            Ok(())
+        }
+    }
+}
+
+fn employee(store: &Store, cmd: &EmployeeCmd) -> Result<(), String> {
+    match cmd {
+        EmployeeCmd::Add {
+            name,
+            email,
+            numbers,
+        } => {
+            let model = load_settings(store)?.number_model();
+            let id =
+                employees::add(store, &model, name, email, numbers).map_err(|e| e.to_string())?;
+            println!("employee {id}: {}", name.trim());
+            Ok(())
+        }
+        EmployeeCmd::List => {
+            let reader = store.reader().map_err(|e| e.to_string())?;
+            println!(
+                "{:<4} {:<24} {:<28} {:<16} numbers",
+                "id", "name", "email", "extensions"
+            );
+            for e in reader.employees().map_err(|e| e.to_string())? {
+                let numbers: Vec<&str> = e.numbers.iter().map(|n| n.raw.as_str()).collect();
+                println!(
+                    "{:<4} {:<24} {:<28} {:<16} {}",
+                    e.id,
+                    e.name,
+                    e.email,
+                    e.extensions.join(","),
+                    numbers.join(", ")
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn time_or_now(t: &Option<String>) -> Result<i64, String> {
+    match t {
+        Some(s) => journal::time::parse(s),
+        None => Ok(crate::store::now()),
+    }
+}
+
+fn extension(store: &Store, cmd: &ExtensionCmd) -> Result<(), String> {
+    let model = load_settings(store)?.number_model();
+    let reader = store.reader().map_err(|e| e.to_string())?;
+    match cmd {
+        ExtensionCmd::Assign {
+            ext,
+            employee,
+            from,
+        } => {
+            let ext = employees::Extension::parse(&model, ext).map_err(|e| e.to_string())?;
+            let who = employees::resolve(&reader, employee).map_err(|e| e.to_string())?;
+            let from = time_or_now(from)?;
+            if employees::assign(store, &ext, who, from).map_err(|e| e.to_string())? {
+                println!(
+                    "extension {ext} is held by employee {who} from {}",
+                    journal::time::format(from)
+                );
+            } else {
+                println!(
+                    "extension {ext} was already held by employee {who} then; nothing changed"
+                );
+            }
+            Ok(())
+        }
+        ExtensionCmd::Unassign { ext, at } => {
+            let ext = employees::Extension::parse(&model, ext).map_err(|e| e.to_string())?;
+            let at = time_or_now(at)?;
+            if employees::unassign(store, &ext, at).map_err(|e| e.to_string())? {
+                println!(
+                    "extension {ext} is held by nobody from {}",
+                    journal::time::format(at)
+                );
+            } else {
+                println!("nobody held extension {ext} then; nothing changed");
+            }
+            Ok(())
+        }
+        ExtensionCmd::List => {
+            let now = crate::store::now();
+            for x in reader.extensions().map_err(|e| e.to_string())? {
+                let holder = x
+                    .holder_at(now)
+                    .map(|a| format!("{} ({})", a.employee_name, a.employee_id))
+                    .unwrap_or_else(|| "nobody".into());
+                println!("{:<8} {holder}", x.number);
+                for a in &x.history {
+                    println!(
+                        "         {} .. {}  {} ({})",
+                        journal::time::format(a.from),
+                        a.until
+                            .map(journal::time::format)
+                            .unwrap_or_else(|| "now".into()),
+                        a.employee_name,
+                        a.employee_id
+                    );
+                }
+            }
             Ok(())
         }
     }

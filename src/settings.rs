@@ -81,6 +81,56 @@ fn url_or_empty(v: &str) -> Result<String, String> {
     }
 }
 
+/// Parses a duration such as `90s`, `5m`, `4h`, `90d` or plain seconds (`30`) into seconds.
+pub fn parse_duration(v: &str) -> Option<u64> {
+    let v = v.trim().to_ascii_lowercase();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (n, unit) = v.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    let mult = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
+/// A duration within `[min, max]` seconds, kept as written with its unit (`5m`, not `300`).
+fn duration_in(v: &str, min: u64, max: u64) -> Result<String, String> {
+    let canon = v.trim().to_ascii_lowercase().replace(' ', "");
+    match parse_duration(&canon) {
+        Some(s) if (min..=max).contains(&s) => {
+            Ok(if canon.ends_with(|c: char| c.is_ascii_digit()) {
+                format!("{canon}s")
+            } else {
+                canon
+            })
+        }
+        Some(_) => Err(format!("'{v}' must be between {min} s and {} s", max)),
+        None => Err(format!(
+            "'{v}' is not a duration: write a number with s, m, h or d, e.g. 30s, 5m, 4h or 90d"
+        )),
+    }
+}
+
+fn merge_window(v: &str) -> Result<String, String> {
+    duration_in(v, 0, 600)
+}
+
+fn short_duration(v: &str) -> Result<String, String> {
+    duration_in(v, 1, 86_400)
+}
+
+fn long_duration(v: &str) -> Result<String, String> {
+    duration_in(v, 1, 30 * 86_400)
+}
+
+fn retention(v: &str) -> Result<String, String> {
+    duration_in(v, 86_400, 3650 * 86_400)
+}
+
 /// Every setting ringbook knows. Keep the `number.*` keys as they are: the setup wizard, the CLI and the
 /// docs name them.
 pub const SPECS: &[Spec] = &[
@@ -124,6 +174,54 @@ pub const SPECS: &[Spec] = &[
         key: "threecx.placeholder_on_miss",
         default: "true",
         description: "Answer a 3CX lookup that finds nobody with a placeholder contact, so that 3CX still journals the call. The placeholder is never stored.",
+        validate: boolean,
+    },
+    Spec {
+        key: "journal.merge_window",
+        default: "5s",
+        description: "Slack when matching a new call leg to a call by the caller's number and time: legs of a ring group, a transfer, or the phone and the PBX reporting the same call become one call. Larger values also merge a caller who hangs up and redials at once.",
+        validate: merge_window,
+    },
+    Spec {
+        key: "journal.ring_timeout",
+        default: "5m",
+        description: "A call leg that rings this long with no further event is closed as not answered, its end marked estimated (a Snom phone reports nothing when a ringing call is rejected).",
+        validate: short_duration,
+    },
+    Spec {
+        key: "journal.stale_after",
+        default: "4h",
+        description: "An answered call leg with no end reported for this long is closed at its last event, its end marked estimated (a phone that rebooted mid-call never reports the end).",
+        validate: long_duration,
+    },
+    Spec {
+        key: "journal.janitor_interval",
+        default: "30s",
+        description: "How often open calls are checked against journal.ring_timeout and journal.stale_after, and old raw events are deleted.",
+        validate: short_duration,
+    },
+    Spec {
+        key: "journal.retention",
+        default: "90d",
+        description: "How long the raw call events (what each phone and PBX sent) are kept for the call detail. The calls themselves are kept.",
+        validate: retention,
+    },
+    Spec {
+        key: "journal.skip_internal",
+        default: "true",
+        description: "Keep calls between two extensions out of the journal.",
+        validate: boolean,
+    },
+    Spec {
+        key: "journal.skip_unheld_extensions",
+        default: "false",
+        description: "Keep calls out of the journal whose extensions no employee held at the time (see 'ringbook extension assign'). Off by default so a new box journals before its operators are set up.",
+        validate: boolean,
+    },
+    Spec {
+        key: "journal.skip_employee_numbers",
+        default: "true",
+        description: "Keep calls from and to employees' own numbers (see 'ringbook employee add --number') out of the journal.",
         validate: boolean,
     },
 ];
@@ -263,6 +361,18 @@ mod tests {
         assert_eq!(boolean("ON").unwrap(), "true");
         assert!(area_code("3O").is_err());
         assert_eq!(url_or_empty("http://box:8080/").unwrap(), "http://box:8080");
+        assert_eq!(short_duration("30").unwrap(), "30s");
+        assert_eq!(short_duration(" 5M ").unwrap(), "5m");
+        assert_eq!(retention("90d").unwrap(), "90d");
+        assert!(retention("1h").is_err());
+        assert!(short_duration("0s").is_err());
+        assert_eq!(merge_window("0").unwrap(), "0s");
+        assert!(short_duration("soon")
+            .unwrap_err()
+            .contains("not a duration"));
+        assert_eq!(parse_duration("4h"), Some(14_400));
+        assert_eq!(parse_duration("2x"), None);
+        assert_eq!(parse_duration("99999999999999999999d"), None);
     }
 
     #[test]

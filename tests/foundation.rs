@@ -344,3 +344,28 @@ fn cli_has_help_on_every_subcommand() {
         );
     }
 }
+
+#[test]
+fn silent_connections_are_closed_after_the_io_timeout() {
+    use std::io::Read;
+    let db = Db::new("timeout");
+    let srv = Server::start_with(db, &[("RINGBOOK_IO_TIMEOUT", "1")]);
+    let mut idle = std::net::TcpStream::connect(srv.addr).unwrap();
+    idle.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    // Half a request line, then silence: a slow or stalled client.
+    std::io::Write::write_all(&mut idle, b"GET /heal").unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = Vec::new();
+    let _ = idle.read_to_end(&mut buf);
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(5),
+        "the server kept a silent connection for {waited:?}"
+    );
+    // The server still answers everyone else.
+    assert_eq!(srv.get("/healthz").status, 200);
+    // And the listener survived several timeout periods of no new connections.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_eq!(srv.get("/healthz").status, 200);
+}

@@ -1,6 +1,8 @@
 //! ringbook's own JSON API: health, metrics and the lookup here; the journal API in its own file. Vendor
 //! formats live in `vendors/`.
 
+pub mod calls;
+
 use serde::Serialize;
 
 use crate::auth::Scope;

@@ -27,8 +27,7 @@ pub use request::{percent_decode, Method, Request};
 
 /// Largest request body accepted; imports and backups that need more use the CLI.
 pub const MAX_BODY: usize = 1024 * 1024;
-/// A socket that sends or accepts nothing for this long is closed: idle keep-alive connections and
-/// stalled clients don't hold a thread forever.
+/// The default for [`Config::io_timeout`].
 pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How often the listener's heartbeat connection runs; see `listener.rs` for the two reasons.
@@ -39,6 +38,9 @@ const HEARTBEAT: Duration = Duration::from_millis(50);
 pub struct Config {
     pub listen: SocketAddr,
     pub workers: usize,
+    /// A socket that sends or accepts nothing for this long is closed: idle keep-alive connections
+    /// and stalled clients don't hold a thread forever.
+    pub io_timeout: Duration,
 }
 
 /// What every worker shares.
@@ -209,7 +211,7 @@ pub fn serve(
     store: Store,
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<(), String> {
-    let listener = listener::bind(config.listen, IO_TIMEOUT)
+    let listener = listener::bind(config.listen, config.io_timeout)
         .map_err(|e| format!("ringbook could not listen on {}: {e}", config.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     let server = tiny_http::Server::from_listener(listener, None).map_err(|e| e.to_string())?;

@@ -68,7 +68,8 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The API key from `Authorization: Bearer`, `X-Api-Key` or `?key=`, in that order.
+    /// The API key from `Authorization: Bearer`, `X-Api-Key`, `token_crm` (the header 3CX templates
+    /// written for CRM Senior send, see shared protocols: pbx-apis.md §1.9) or `?key=`, in that order.
     pub fn api_key(&self) -> Option<String> {
         if let Some(v) = self.header("authorization") {
             if let Some(t) = v
@@ -79,6 +80,9 @@ impl Request {
             }
         }
         if let Some(v) = self.header("x-api-key") {
+            return Some(v.trim().to_string());
+        }
+        if let Some(v) = self.header("token_crm") {
             return Some(v.trim().to_string());
         }
         self.param("key")
@@ -163,5 +167,15 @@ mod tests {
         r.headers
             .push(("authorization".into(), "Bearer frombearer".into()));
         assert_eq!(r.api_key().unwrap(), "frombearer");
+    }
+
+    #[test]
+    fn crm_senior_token_header_is_a_key() {
+        let mut r = req("key=fromquery");
+        r.headers.push(("token_crm".into(), " fromtoken ".into()));
+        r.headers.push(("tenant".into(), "office".into()));
+        assert_eq!(r.api_key().unwrap(), "fromtoken");
+        r.headers.push(("x-api-key".into(), "fromheader".into()));
+        assert_eq!(r.api_key().unwrap(), "fromheader");
     }
 }

@@ -42,11 +42,102 @@ pub static ROUTES: &[Route] = &[
     get("/healthz", "healthz", api::healthz),
     get("/metrics", "metrics", api::metrics),
     lookup("/api/v1/lookup", "api_lookup", api::lookup),
+    // The journal: ringbook's own call events and the journal API (api/calls.rs).
+    Route {
+        method: Method::Post,
+        pattern: "/api/v1/events",
+        name: "api_events",
+        lookup: false,
+        handler: api::calls::post_events,
+    },
+    get("/api/v1/calls", "api_calls", api::calls::list_calls),
+    Route {
+        method: Method::Post,
+        pattern: "/api/v1/calls/handled",
+        name: "api_calls_handled",
+        lookup: false,
+        handler: api::calls::post_handled,
+    },
+    get("/api/v1/calls/{id}", "api_call", api::calls::get_call),
+    Route {
+        method: Method::Patch,
+        pattern: "/api/v1/calls/{id}",
+        name: "api_call_patch",
+        lookup: false,
+        handler: api::calls::patch_call,
+    },
     lookup("/lookup.txt", "lookup_txt", vendors::freepbx::lookup_txt),
     lookup(
         "/lookup.txt/{number}",
         "lookup_txt_path",
         vendors::freepbx::lookup_txt,
+    ),
+    Route {
+        method: Method::Post,
+        pattern: "/lookup.txt",
+        name: "lookup_txt_post",
+        lookup: true,
+        handler: vendors::freepbx::lookup_txt,
+    },
+    // 3CX, and the seed CRMs' endpoints for 3CX templates written for them.
+    get(
+        "/3cx/template.xml",
+        "threecx_template",
+        vendors::threecx::template_xml,
+    ),
+    lookup("/3cx/lookup", "threecx_lookup", vendors::threecx::lookup),
+    get("/3cx/search", "threecx_search", vendors::threecx::search),
+    Route {
+        method: Method::Post,
+        pattern: "/3cx/contacts",
+        name: "threecx_create",
+        lookup: false,
+        handler: vendors::threecx::create,
+    },
+    lookup(
+        "/v1/contacts",
+        "propstack_contacts",
+        vendors::propstack::contacts,
+    ),
+    lookup(
+        "/cti3cx/consult-phone/{phone}",
+        "crmsenior_consult_phone",
+        vendors::crmsenior::consult_phone,
+    ),
+    // Phones: Snom, Snom DECT, Yealink, Grandstream.
+    lookup("/snom/incoming", "snom_incoming", vendors::snom::incoming),
+    get(
+        "/snom/directory",
+        "snom_directory",
+        vendors::snom::directory,
+    ),
+    get("/snom/tbook.xml", "snom_tbook", vendors::snom::tbook),
+    Route {
+        method: Method::Post,
+        pattern: "/snom/tbook.xml",
+        name: "snom_tbook_post",
+        lookup: false,
+        handler: vendors::snom::tbook,
+    },
+    get(
+        "/dect/directory.xml",
+        "dect_directory",
+        vendors::dect::directory,
+    ),
+    get(
+        "/yealink/phonebook.xml",
+        "yealink_phonebook",
+        vendors::yealink::phonebook,
+    ),
+    get(
+        "/grandstream/phonebook.xml",
+        "grandstream_phonebook",
+        vendors::grandstream::phonebook,
+    ),
+    get(
+        "/grandstream/{key}/phonebook.xml",
+        "grandstream_phonebook_keyed",
+        vendors::grandstream::phonebook,
     ),
 ];
 

@@ -88,6 +88,125 @@ pub const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL
     );
     "#,
+    // 3: phone-book search keys on contacts (see store::directory): the folded sort name for name order
+    // and A-Z groups, folded name words and their T9 keypad digits. NULL until written by the insert or
+    // update of the contact, or by phonebook::index_missing for contacts stored before this step.
+    r#"
+    ALTER TABLE contacts ADD COLUMN sort_name TEXT;
+    ALTER TABLE contacts ADD COLUMN search_words TEXT;
+    ALTER TABLE contacts ADD COLUMN search_t9 TEXT;
+    CREATE INDEX contacts_by_sort_name ON contacts(sort_name, id);
+    "#,
+    // 4: the call journal (see journal/ and store/calls.rs): employees' own numbers, extensions and who
+    // held them when, one row per logical call, its legs (one per source call key) and the raw events.
+    r#"
+    CREATE TABLE employee_numbers (
+        id          INTEGER PRIMARY KEY,
+        employee_id INTEGER NOT NULL REFERENCES employees(id) ON DELETE CASCADE,
+        raw         TEXT NOT NULL,
+        e164        TEXT,
+        digits      TEXT NOT NULL
+    );
+    CREATE INDEX employee_numbers_by_employee ON employee_numbers(employee_id);
+    CREATE INDEX employee_numbers_by_e164 ON employee_numbers(e164) WHERE e164 IS NOT NULL;
+    CREATE INDEX employee_numbers_by_digits ON employee_numbers(digits);
+    CREATE TABLE extensions (
+        id         INTEGER PRIMARY KEY,
+        number     TEXT NOT NULL UNIQUE,
+        name       TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE extension_assignments (
+        id           INTEGER PRIMARY KEY,
+        extension_id INTEGER NOT NULL REFERENCES extensions(id) ON DELETE CASCADE,
+        employee_id  INTEGER NOT NULL REFERENCES employees(id) ON DELETE CASCADE,
+        valid_from   INTEGER NOT NULL,
+        valid_until  INTEGER,
+        CHECK (valid_until IS NULL OR valid_until > valid_from)
+    );
+    CREATE INDEX extension_assignments_by_extension ON extension_assignments(extension_id, valid_from);
+    CREATE INDEX extension_assignments_by_employee ON extension_assignments(employee_id, valid_from);
+    CREATE TABLE calls (
+        id                 INTEGER PRIMARY KEY,
+        direction          TEXT NOT NULL CHECK (direction IN ('in', 'out', 'internal', 'unknown')),
+        status             TEXT NOT NULL
+                           CHECK (status IN ('ringing', 'answered', 'missed', 'not_answered', 'busy', 'failed')),
+        started_at         INTEGER NOT NULL,
+        answered_at        INTEGER,
+        ended_at           INTEGER,
+        duration           INTEGER NOT NULL DEFAULT 0,
+        end_estimated      INTEGER NOT NULL DEFAULT 0,
+        remote_raw         TEXT NOT NULL DEFAULT '',
+        remote_e164        TEXT,
+        remote_key         TEXT,
+        remote_is_employee INTEGER NOT NULL DEFAULT 0,
+        contact_id         INTEGER REFERENCES contacts(id) ON DELETE SET NULL,
+        contact_rule       TEXT,
+        contact_tie        TEXT,
+        line_id            INTEGER REFERENCES lines(id) ON DELETE SET NULL,
+        extension          TEXT,
+        employee_id        INTEGER REFERENCES employees(id) ON DELETE SET NULL,
+        description        TEXT NOT NULL DEFAULT '',
+        handled_at         INTEGER,
+        handled_by         TEXT,
+        handled_how        TEXT CHECK (handled_how IN ('manual', 'bulk', 'callback', 'answered_again')),
+        handled_by_call    INTEGER,
+        recording_url      TEXT,
+        sources            TEXT NOT NULL DEFAULT '',
+        suppressed         TEXT,
+        created_at         INTEGER NOT NULL,
+        updated_at         INTEGER NOT NULL
+    );
+    CREATE INDEX calls_by_start ON calls(started_at, id);
+    CREATE INDEX calls_by_remote ON calls(remote_key, started_at) WHERE remote_key IS NOT NULL;
+    CREATE INDEX calls_missed_open ON calls(remote_key)
+        WHERE handled_at IS NULL AND direction = 'in' AND status IN ('missed', 'busy', 'failed');
+    CREATE INDEX calls_by_employee ON calls(employee_id, started_at) WHERE employee_id IS NOT NULL;
+    CREATE INDEX calls_by_extension ON calls(extension, started_at) WHERE extension IS NOT NULL;
+    CREATE INDEX calls_by_line ON calls(line_id, started_at) WHERE line_id IS NOT NULL;
+    CREATE INDEX calls_suppressed ON calls(started_at) WHERE suppressed IS NOT NULL;
+    CREATE TABLE call_legs (
+        id              INTEGER PRIMARY KEY,
+        call_id         INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        source          TEXT NOT NULL,
+        source_key      TEXT NOT NULL,
+        grp             TEXT,
+        direction       TEXT NOT NULL CHECK (direction IN ('in', 'out', 'internal', 'unknown')),
+        direction_known INTEGER NOT NULL DEFAULT 0,
+        remote_raw      TEXT NOT NULL DEFAULT '',
+        remote_e164     TEXT,
+        remote_key      TEXT,
+        extension       TEXT,
+        agent           TEXT,
+        employee_id     INTEGER REFERENCES employees(id) ON DELETE SET NULL,
+        line_id         INTEGER REFERENCES lines(id) ON DELETE SET NULL,
+        started_at      INTEGER NOT NULL,
+        answered_at     INTEGER,
+        ended_at        INTEGER,
+        end_how         TEXT CHECK (end_how IN ('event', 'inferred', 'janitor')),
+        cause           TEXT,
+        transferred_to  TEXT,
+        last_event_at   INTEGER NOT NULL,
+        touched_at      INTEGER NOT NULL,
+        UNIQUE (source, source_key)
+    );
+    CREATE INDEX call_legs_by_call ON call_legs(call_id);
+    CREATE INDEX call_legs_by_group ON call_legs(source, grp) WHERE grp IS NOT NULL;
+    CREATE INDEX call_legs_open ON call_legs(touched_at) WHERE ended_at IS NULL;
+    CREATE TABLE call_events (
+        id          INTEGER PRIMARY KEY,
+        source      TEXT NOT NULL,
+        source_key  TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        fingerprint INTEGER NOT NULL,
+        at          INTEGER NOT NULL,
+        at_trusted  INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        payload     TEXT NOT NULL,
+        UNIQUE (source, source_key, kind, fingerprint)
+    );
+    CREATE INDEX call_events_by_received ON call_events(received_at);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -10,9 +10,11 @@
 //! Domain modules call named functions here (`Reader::phones_by_e164`, `contacts::insert`), never SQL.
 
 pub mod auth;
+pub mod calls;
 pub mod contacts;
 pub mod directory;
 pub mod email;
+pub mod employees;
 pub mod lines;
 pub mod migrate;
 pub mod settings;

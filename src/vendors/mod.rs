@@ -1,4 +1,11 @@
 //! One module per phone or PBX vendor. Each turns the vendor's requests into lookups (and, later, call
 //! events) and renders the vendor's exact response format. None of them touches SQL.
 
+pub mod crmsenior;
+pub mod dect;
 pub mod freepbx;
+pub mod grandstream;
+pub mod propstack;
+pub mod snom;
+pub mod threecx;
+pub mod yealink;

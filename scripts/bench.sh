@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# One benchmark table for ringbook, from one run on this machine. Builds in release mode, loads demo
+# contacts (1,000,000 by default, about 2,000,000 numbers), drives the lookup endpoints with ringbook's
+# own load generator over 64 keep-alive connections, runs the same load against nginx serving a small
+# static file as the practical ceiling, and prints a Markdown table; the same figures go to
+# bench-output/bench.json so runs can be compared across commits.
+#
+#   scripts/bench.sh                      # full run
+#   BENCH_CONTACTS=100000 BENCH_SECONDS=5 scripts/bench.sh   # quicker
+#
+# The demo database is kept in bench-output/ between runs (delete it to rebuild).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CONTACTS=${BENCH_CONTACTS:-1000000}
+RUN_SECONDS=${BENCH_SECONDS:-10}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+OUT=bench-output
+mkdir -p "$OUT"
+
+need=()
+command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "== installing: ${need[*]}" >&2
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+    # Debian starts the packaged nginx on port 80; the benchmark runs its own on loopback only.
+    $SUDO systemctl stop nginx >/dev/null 2>&1 || $SUDO service nginx stop >/dev/null 2>&1 || true
+fi
+
+echo "== building (release)" >&2
+cargo build --release --locked --bins >&2
+BIN=$PWD/target/release/ringbook
+LOADGEN=$PWD/target/release/loadgen
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+jget() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+
+DB=$OUT/bench-$CONTACTS.db
+export RUST_LOG=warn
+if [ ! -f "$DB" ]; then
+    echo "== loading $CONTACTS demo contacts into $DB" >&2
+    rm -f "$DB" "$DB-wal" "$DB-shm"
+    "$BIN" --db "$DB" settings set number.country DE >/dev/null
+    "$BIN" --db "$DB" settings set number.area_code 30 >/dev/null
+    "$BIN" --db "$DB" settings set number.outside_prefix 0 >/dev/null
+    "$BIN" --db "$DB" demo-data --contacts "$CONTACTS" >&2
+fi
+NUMBERS=$(python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute('select count(*) from phones').fetchone()[0])" "$DB")
+KEY=$("$BIN" --db "$DB" apikey create --name "bench $(date +%s)" --scopes lookup 2>/dev/null)
+TARGETS=$OUT/lookup-targets.txt
+"$LOADGEN" --make-lookup-targets "$DB" --targets "$TARGETS" --count 50000 2>/dev/null
+
+PORT=$(free_port)
+ADDR=127.0.0.1:$PORT
+
+# Cold start: from exec to the first answered lookup, with the OS page cache warm (as after a restart).
+COLD_MS=$(python3 - "$BIN" "$DB" "$ADDR" "$KEY" "$(head -1 "$TARGETS")" <<'EOF'
+import socket, subprocess, sys, time
+binary, db, addr, key, target = sys.argv[1:]
+host, port = addr.split(":")
+t0 = time.monotonic()
+p = subprocess.Popen([binary, "--db", db, "--listen", addr], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+while True:
+    try:
+        s = socket.create_connection((host, int(port)), timeout=1)
+        s.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nX-Api-Key: {key}\r\nConnection: close\r\n\r\n".encode())
+        if s.recv(64).startswith(b"HTTP/1.1 200"):
+            break
+    except OSError:
+        pass
+    if time.monotonic() - t0 > 30:
+        sys.exit("no answer within 30 s")
+    time.sleep(0.001)
+print(round((time.monotonic() - t0) * 1000, 1))
+p.kill()
+EOF
+)
+sleep 0.3
+
+"$BIN" --db "$DB" --listen "$ADDR" 2>"$OUT/server.log" &
+SERVER=$!
+NGINX_PID=""
+cleanup() {
+    kill "$SERVER" 2>/dev/null || true
+    [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+for _ in $(seq 100); do curl -sf "http://$ADDR/healthz" >/dev/null && break; sleep 0.05; done
+curl -sf -H "X-Api-Key: $KEY" "http://$ADDR$(head -1 "$TARGETS")" >/dev/null || true
+sleep 1
+IDLE_RSS_KB=$(rss_kb "$SERVER")
+
+echo "== lookups at full load, $CONNECTIONS connections, ${RUN_SECONDS}s" >&2
+FULL=$("$LOADGEN" --addr "$ADDR" --targets "$TARGETS" --connections "$CONNECTIONS" --seconds "$RUN_SECONDS" --header "X-Api-Key: $KEY")
+LOADED_RSS_KB=$(hwm_kb "$SERVER")
+FULL_RATE=$(jget "$FULL" rate)
+
+HALF_RATE=$(python3 -c "print(round($FULL_RATE / 2))")
+echo "== lookups at half load ($HALF_RATE/s)" >&2
+HALF=$("$LOADGEN" --addr "$ADDR" --targets "$TARGETS" --connections "$CONNECTIONS" --seconds "$RUN_SECONDS" --rate "$HALF_RATE" --header "X-Api-Key: $KEY")
+
+echo "== nginx static file, same load" >&2
+NGX=$PWD/$OUT/nginx
+mkdir -p "$NGX/www" "$NGX/logs"
+printf 'Anna Muster (Example GmbH)' > "$NGX/www/static.txt"
+NPORT=$(free_port)
+cat > "$NGX/nginx.conf" <<EOF
+worker_processes auto;
+pid $NGX/nginx.pid;
+error_log $NGX/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+    server {
+        listen 127.0.0.1:$NPORT;
+        root $NGX/www;
+    }
+}
+EOF
+nginx -c "$NGX/nginx.conf" -p "$NGX" -g 'daemon off;' &
+NGINX_PID=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$NPORT/static.txt" >/dev/null && break; sleep 0.05; done
+echo "/static.txt" > "$OUT/static-targets.txt"
+NGINX=$("$LOADGEN" --addr "127.0.0.1:$NPORT" --targets "$OUT/static-targets.txt" --connections "$CONNECTIONS" --seconds "$RUN_SECONDS")
+kill "$NGINX_PID" 2>/dev/null || true
+NGINX_PID=""
+
+BINARY_BYTES=$(stat -c %s "$BIN")
+
+python3 - "$OUT/bench.json" <<EOF
+import json, sys
+full, half, ngx = json.loads('''$FULL'''), json.loads('''$HALF'''), json.loads('''$NGINX''')
+fig = {
+    "contacts": $CONTACTS, "numbers": $NUMBERS, "connections": $CONNECTIONS, "seconds": $RUN_SECONDS,
+    "lookups_per_s": round(full["rate"]), "lookup_p50_ms": full["p50_us"] / 1000, "lookup_p99_ms": full["p99_us"] / 1000,
+    "lookup_errors": full["errors"] + full["non_2xx"],
+    "half_load_per_s": round(half["rate"]), "half_load_p99_ms": half["p99_us"] / 1000,
+    "nginx_static_per_s": round(ngx["rate"]), "ratio_to_nginx": round(full["rate"] / ngx["rate"], 2),
+    "idle_rss_mb": round($IDLE_RSS_KB / 1024, 1), "loaded_rss_mb": round($LOADED_RSS_KB / 1024, 1),
+    "binary_mb": round($BINARY_BYTES / 1e6, 2), "cold_start_ms": $COLD_MS,
+}
+json.dump(fig, open(sys.argv[1], "w"), indent=2)
+rows = [
+    ("lookups/s (64 keep-alive connections)", f'{fig["lookups_per_s"]:,}', "≥ 30,000"),
+    ("lookup p50 / p99 at full load", f'{fig["lookup_p50_ms"]:.2f} / {fig["lookup_p99_ms"]:.2f} ms', ""),
+    ("nginx static file, same load", f'{fig["nginx_static_per_s"]:,}/s', ""),
+    ("ratio to nginx", f'{fig["ratio_to_nginx"]:.2f}', "≥ 0.5"),
+    (f'lookup p99 at half load ({fig["half_load_per_s"]:,}/s)', f'{fig["half_load_p99_ms"]:.2f} ms', "≤ 1 ms"),
+    ("idle RSS", f'{fig["idle_rss_mb"]} MB', "≤ 20 MB"),
+    ("loaded RSS (peak)", f'{fig["loaded_rss_mb"]} MB', "≤ 80 MB"),
+    ("stripped binary", f'{fig["binary_mb"]} MB', "≤ 10 MB"),
+    ("cold start to first lookup", f'{fig["cold_start_ms"]} ms', "≤ 200 ms"),
+    ("lookup errors", str(fig["lookup_errors"]), "0"),
+]
+print(f'ringbook benchmark: {fig["contacts"]:,} contacts, {fig["numbers"]:,} numbers, {fig["connections"]} connections, {fig["seconds"]} s per run\n')
+print("| measure | result | target |\n|---|---|---|")
+for r in rows:
+    print(f"| {r[0]} | {r[1]} | {r[2]} |")
+EOF

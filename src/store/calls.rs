@@ -1,0 +1,633 @@
+//! SQL for the call journal: calls, their legs and the raw events. The assembler (journal/assembler.rs)
+//! decides what to write; this file only reads and writes rows, with one prepared statement per query.
+
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+
+use super::{Reader, Result};
+use crate::journal::assembler::{CallRow, Candidate, EndHow, LegLink, LegRow, Prepared};
+use crate::journal::policy::Reason;
+use crate::journal::view::{Call, CallFilter, Handling, Leg, Named, RawEvent};
+use crate::journal::{Direction, HandledHow, Status};
+
+fn direction(s: &str) -> Direction {
+    Direction::parse(s).unwrap_or(Direction::Unknown)
+}
+
+fn status(s: &str) -> Status {
+    Status::parse(s).unwrap_or(Status::Missed)
+}
+
+/// Stores a raw event unless the same event (same source, key, kind and fingerprint) is already there.
+/// Returns false for a repeat.
+pub fn insert_event(tx: &Connection, ev: &Prepared, now: i64) -> Result<bool> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO call_events(source, source_key, kind, fingerprint, at, at_trusted, received_at, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(source, source_key, kind, fingerprint) DO NOTHING",
+    )?;
+    let n = st.execute(params![
+        ev.source,
+        ev.key,
+        ev.kind.as_str(),
+        ev.fingerprint,
+        ev.at,
+        ev.at_trusted,
+        now,
+        ev.payload
+    ])?;
+    Ok(n == 1)
+}
+
+const LEG_COLUMNS: &str = "id, call_id, source, source_key, grp, direction, direction_known, remote_raw, \
+    remote_e164, remote_key, extension, agent, employee_id, line_id, started_at, answered_at, ended_at, \
+    end_how, cause, transferred_to, last_event_at, touched_at";
+
+fn leg_from_row(r: &Row) -> rusqlite::Result<LegRow> {
+    Ok(LegRow {
+        id: r.get(0)?,
+        call_id: r.get(1)?,
+        source: r.get(2)?,
+        source_key: r.get(3)?,
+        grp: r.get(4)?,
+        direction: direction(&r.get::<_, String>(5)?),
+        direction_known: r.get(6)?,
+        remote_raw: r.get(7)?,
+        remote_e164: r.get(8)?,
+        remote_key: r.get(9)?,
+        extension: r.get(10)?,
+        agent: r.get(11)?,
+        employee_id: r.get(12)?,
+        line_id: r.get(13)?,
+        started_at: r.get(14)?,
+        answered_at: r.get(15)?,
+        ended_at: r.get(16)?,
+        end_how: r
+            .get::<_, Option<String>>(17)?
+            .and_then(|s| EndHow::parse(&s)),
+        cause: r.get(18)?,
+        transferred_to: r.get(19)?,
+        last_event_at: r.get(20)?,
+        touched_at: r.get(21)?,
+    })
+}
+
+pub fn leg_by_key(tx: &Connection, source: &str, key: &str) -> Result<Option<LegRow>> {
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT {LEG_COLUMNS} FROM call_legs WHERE source = ?1 AND source_key = ?2"
+    ))?;
+    Ok(st
+        .query_row(params![source, key], leg_from_row)
+        .optional()?)
+}
+
+pub fn legs_of(tx: &Connection, call_id: i64) -> Result<Vec<LegRow>> {
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT {LEG_COLUMNS} FROM call_legs WHERE call_id = ?1 ORDER BY started_at, id"
+    ))?;
+    let rows = st.query_map([call_id], leg_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn insert_leg(tx: &Connection, l: &LegRow) -> Result<i64> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO call_legs(call_id, source, source_key, grp, direction, direction_known, remote_raw,
+             remote_e164, remote_key, extension, agent, employee_id, line_id, started_at, answered_at,
+             ended_at, end_how, cause, transferred_to, last_event_at, touched_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+    )?;
+    st.execute(params![
+        l.call_id,
+        l.source,
+        l.source_key,
+        l.grp,
+        l.direction.as_str(),
+        l.direction_known,
+        l.remote_raw,
+        l.remote_e164,
+        l.remote_key,
+        l.extension,
+        l.agent,
+        l.employee_id,
+        l.line_id,
+        l.started_at,
+        l.answered_at,
+        l.ended_at,
+        l.end_how.map(EndHow::as_str),
+        l.cause,
+        l.transferred_to,
+        l.last_event_at,
+        l.touched_at
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
+pub fn update_leg(tx: &Connection, l: &LegRow) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "UPDATE call_legs SET grp = ?2, direction = ?3, direction_known = ?4, remote_raw = ?5,
+             remote_e164 = ?6, remote_key = ?7, extension = ?8, agent = ?9, employee_id = ?10, line_id = ?11,
+             started_at = ?12, answered_at = ?13, ended_at = ?14, end_how = ?15, cause = ?16,
+             transferred_to = ?17, last_event_at = ?18, touched_at = ?19
+         WHERE id = ?1",
+    )?;
+    st.execute(params![
+        l.id,
+        l.grp,
+        l.direction.as_str(),
+        l.direction_known,
+        l.remote_raw,
+        l.remote_e164,
+        l.remote_key,
+        l.extension,
+        l.agent,
+        l.employee_id,
+        l.line_id,
+        l.started_at,
+        l.answered_at,
+        l.ended_at,
+        l.end_how.map(EndHow::as_str),
+        l.cause,
+        l.transferred_to,
+        l.last_event_at,
+        l.touched_at
+    ])?;
+    Ok(())
+}
+
+/// A new call row with placeholder values; the assembler fills it from its legs right after.
+pub fn insert_call_stub(tx: &Connection, started_at: i64, now: i64) -> Result<i64> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO calls(direction, status, started_at, created_at, updated_at)
+         VALUES ('unknown', 'ringing', ?1, ?2, ?2)",
+    )?;
+    st.execute(params![started_at, now])?;
+    Ok(tx.last_insert_rowid())
+}
+
+const CALL_COLUMNS: &str = "id, direction, status, started_at, answered_at, ended_at, duration, \
+    end_estimated, remote_raw, remote_e164, remote_key, remote_is_employee, contact_id, contact_rule, \
+    contact_tie, line_id, extension, employee_id, handled_at, recording_url, sources, suppressed, updated_at";
+
+pub fn call_row(tx: &Connection, id: i64) -> Result<Option<CallRow>> {
+    let mut st = tx.prepare_cached(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = ?1"))?;
+    Ok(st
+        .query_row([id], |r| {
+            Ok(CallRow {
+                id: r.get(0)?,
+                direction: direction(&r.get::<_, String>(1)?),
+                status: status(&r.get::<_, String>(2)?),
+                started_at: r.get(3)?,
+                answered_at: r.get(4)?,
+                ended_at: r.get(5)?,
+                duration: r.get(6)?,
+                end_estimated: r.get(7)?,
+                remote_raw: r.get(8)?,
+                remote_e164: r.get(9)?,
+                remote_key: r.get(10)?,
+                remote_is_employee: r.get(11)?,
+                contact_id: r.get(12)?,
+                contact_rule: r.get(13)?,
+                contact_tie: r.get(14)?,
+                line_id: r.get(15)?,
+                extension: r.get(16)?,
+                employee_id: r.get(17)?,
+                handled_at: r.get(18)?,
+                recording_url: r.get(19)?,
+                sources: r.get(20)?,
+                suppressed: r
+                    .get::<_, Option<String>>(21)?
+                    .and_then(|s| Reason::parse(&s)),
+                updated_at: r.get(22)?,
+            })
+        })
+        .optional()?)
+}
+
+pub fn update_call(tx: &Connection, c: &CallRow) -> Result<()> {
+    let mut st = tx.prepare_cached(
+        "UPDATE calls SET direction = ?2, status = ?3, started_at = ?4, answered_at = ?5, ended_at = ?6,
+             duration = ?7, end_estimated = ?8, remote_raw = ?9, remote_e164 = ?10, remote_key = ?11,
+             remote_is_employee = ?12, contact_id = ?13, contact_rule = ?14, contact_tie = ?15, line_id = ?16,
+             extension = ?17, employee_id = ?18, recording_url = ?19, sources = ?20, suppressed = ?21,
+             updated_at = ?22
+         WHERE id = ?1",
+    )?;
+    st.execute(params![
+        c.id,
+        c.direction.as_str(),
+        c.status.as_str(),
+        c.started_at,
+        c.answered_at,
+        c.ended_at,
+        c.duration,
+        c.end_estimated,
+        c.remote_raw,
+        c.remote_e164,
+        c.remote_key,
+        c.remote_is_employee,
+        c.contact_id,
+        c.contact_rule,
+        c.contact_tie,
+        c.line_id,
+        c.extension,
+        c.employee_id,
+        c.recording_url,
+        c.sources,
+        c.suppressed.map(Reason::as_str),
+        c.updated_at
+    ])?;
+    Ok(())
+}
+
+pub fn suppressed_of(tx: &Connection, call_id: i64) -> Result<Option<Reason>> {
+    let mut st = tx.prepare_cached("SELECT suppressed FROM calls WHERE id = ?1")?;
+    let s: Option<Option<String>> = st.query_row([call_id], |r| r.get(0)).optional()?;
+    Ok(s.flatten().and_then(|s| Reason::parse(&s)))
+}
+
+pub fn line_id(tx: &Connection, e164: &str) -> Result<Option<i64>> {
+    let mut st = tx.prepare_cached("SELECT id FROM lines WHERE e164 = ?1")?;
+    Ok(st.query_row([e164], |r| r.get(0)).optional()?)
+}
+
+pub fn call_of_group(tx: &Connection, source: &str, grp: &str) -> Result<Option<i64>> {
+    let mut st =
+        tx.prepare_cached("SELECT call_id FROM call_legs WHERE source = ?1 AND grp = ?2 LIMIT 1")?;
+    Ok(st
+        .query_row(params![source, grp], |r| r.get(0))
+        .optional()?)
+}
+
+/// Calls with this remote key that started within `[from, to]`, nearest first.
+pub fn merge_candidates(tx: &Connection, key: &str, from: i64, to: i64) -> Result<Vec<Candidate>> {
+    let mut st = tx.prepare_cached(
+        "SELECT id, direction, started_at, ended_at FROM calls
+         WHERE remote_key = ?1 AND started_at BETWEEN ?2 AND ?3
+         ORDER BY started_at DESC LIMIT 8",
+    )?;
+    let rows = st.query_map(params![key, from, to], |r| {
+        Ok(Candidate {
+            id: r.get(0)?,
+            direction: direction(&r.get::<_, String>(1)?),
+            started_at: r.get(2)?,
+            ended_at: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn leg_links(tx: &Connection, call_id: i64) -> Result<Vec<LegLink>> {
+    let mut st = tx.prepare_cached(
+        "SELECT source, grp, transferred_to IS NOT NULL FROM call_legs WHERE call_id = ?1",
+    )?;
+    let rows = st.query_map([call_id], |r| {
+        Ok(LegLink {
+            source: r.get(0)?,
+            grp: r.get(1)?,
+            transferred: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Marks the open missed (or busy, failed) inbound calls from `key` that started before `before`
+/// handled by call `by_call`. Returns their ids.
+pub fn auto_handle(
+    tx: &Connection,
+    key: &str,
+    before: i64,
+    by_call: i64,
+    how: HandledHow,
+    who: &str,
+    now: i64,
+) -> Result<Vec<i64>> {
+    let mut st = tx.prepare_cached(
+        "UPDATE calls SET handled_at = ?5, handled_by = ?4, handled_how = ?3, handled_by_call = ?6,
+             updated_at = ?5
+         WHERE remote_key = ?1 AND handled_at IS NULL AND direction = 'in'
+           AND status IN ('missed', 'busy', 'failed') AND suppressed IS NULL
+           AND started_at <= ?2 AND id != ?6
+         RETURNING id",
+    )?;
+    let rows = st.query_map(params![key, before, how.as_str(), who, now, by_call], |r| {
+        r.get(0)
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn set_description(tx: &Connection, id: i64, text: &str, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE calls SET description = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, text, now],
+    )?;
+    Ok(())
+}
+
+pub fn set_handled(tx: &Connection, id: i64, now: i64, who: &str, how: HandledHow) -> Result<()> {
+    tx.execute(
+        "UPDATE calls SET handled_at = ?2, handled_by = ?3, handled_how = ?4, handled_by_call = NULL,
+             updated_at = ?2
+         WHERE id = ?1",
+        params![id, now, who, how.as_str()],
+    )?;
+    Ok(())
+}
+
+pub fn clear_handled(tx: &Connection, id: i64, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE calls SET handled_at = NULL, handled_by = NULL, handled_how = NULL, handled_by_call = NULL,
+             updated_at = ?2
+         WHERE id = ?1",
+        params![id, now],
+    )?;
+    Ok(())
+}
+
+/// Open legs last touched before `before`: unanswered ones (`answered` false) for the ring timeout,
+/// answered ones for the stale timeout. Oldest first, at most `limit`.
+pub fn stale_legs(
+    tx: &Connection,
+    before: i64,
+    answered: bool,
+    limit: usize,
+) -> Result<Vec<LegRow>> {
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT {LEG_COLUMNS} FROM call_legs
+         WHERE ended_at IS NULL AND touched_at < ?1 AND (answered_at IS NOT NULL) = ?2
+         ORDER BY touched_at LIMIT ?3"
+    ))?;
+    let rows = st.query_map(params![before, answered, limit as i64], leg_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Deletes up to `limit` raw events received before `before`. Returns how many.
+pub fn purge_events(tx: &Connection, before: i64, limit: usize) -> Result<usize> {
+    Ok(tx.execute(
+        "DELETE FROM call_events WHERE id IN (
+             SELECT id FROM call_events WHERE received_at < ?1 ORDER BY received_at LIMIT ?2)",
+        params![before, limit as i64],
+    )?)
+}
+
+/// Deletes up to `limit` hidden calls (kept out by a policy) that started before `before`, with their
+/// legs. Returns how many.
+pub fn purge_suppressed(tx: &Connection, before: i64, limit: usize) -> Result<usize> {
+    Ok(tx.execute(
+        "DELETE FROM calls WHERE id IN (
+             SELECT id FROM calls WHERE suppressed IS NOT NULL AND started_at < ?1
+             ORDER BY started_at LIMIT ?2)",
+        params![before, limit as i64],
+    )?)
+}
+
+const VIEW_COLUMNS: &str = "c.id, c.direction, c.status, c.started_at, c.answered_at, c.ended_at, \
+    c.duration, c.end_estimated, c.remote_raw, c.remote_e164, c.contact_id, ct.first_name, ct.last_name, \
+    ct.company, c.contact_rule, c.contact_tie, c.line_id, l.name, l.e164, c.extension, c.employee_id, e.name, \
+    c.description, c.handled_at, c.handled_by, c.handled_how, c.handled_by_call, c.recording_url, c.sources, \
+    c.suppressed";
+
+const VIEW_FROM: &str = "FROM calls c
+    LEFT JOIN contacts ct ON ct.id = c.contact_id
+    LEFT JOIN lines l ON l.id = c.line_id
+    LEFT JOIN employees e ON e.id = c.employee_id";
+
+fn call_from_row(r: &Row) -> rusqlite::Result<Call> {
+    let contact_id: Option<i64> = r.get(10)?;
+    let contact = match contact_id {
+        Some(id) => {
+            let first: String = r.get::<_, Option<String>>(11)?.unwrap_or_default();
+            let last: String = r.get::<_, Option<String>>(12)?.unwrap_or_default();
+            let company: String = r.get::<_, Option<String>>(13)?.unwrap_or_default();
+            let person = format!("{} {}", first.trim(), last.trim())
+                .trim()
+                .to_string();
+            Some(crate::journal::view::CallContact {
+                id,
+                name: if person.is_empty() {
+                    company.clone()
+                } else {
+                    person
+                },
+                company,
+                rule: r.get::<_, Option<String>>(14)?.unwrap_or_default(),
+            })
+        }
+        None => None,
+    };
+    let tie: Option<String> = r.get(15)?;
+    let direction_v = direction(&r.get::<_, String>(1)?);
+    let suppressed: Option<String> = r.get(29)?;
+    let handled_at: Option<i64> = r.get(23)?;
+    let started_at: i64 = r.get(3)?;
+    let answered_at: Option<i64> = r.get(4)?;
+    let ended_at: Option<i64> = r.get(5)?;
+    Ok(Call {
+        id: crate::journal::CallId(r.get(0)?),
+        direction: direction_v,
+        status: status(&r.get::<_, String>(2)?),
+        started_at,
+        answered_at,
+        ended_at,
+        duration: r.get(6)?,
+        ring_seconds: answered_at.or(ended_at).map(|t| (t - started_at).max(0)),
+        end_estimated: r.get(7)?,
+        remote: crate::journal::view::Remote {
+            raw: r.get(8)?,
+            e164: r.get(9)?,
+        },
+        contact,
+        contact_tie: tie
+            .map(|t| t.split(',').filter_map(|x| x.parse().ok()).collect())
+            .unwrap_or_default(),
+        line: match r.get::<_, Option<i64>>(16)? {
+            Some(id) => Some(crate::journal::view::CallLine {
+                id,
+                name: r.get::<_, Option<String>>(17)?.unwrap_or_default(),
+                e164: r.get::<_, Option<String>>(18)?.unwrap_or_default(),
+            }),
+            None => None,
+        },
+        extension: r.get(19)?,
+        employee: match r.get::<_, Option<i64>>(20)? {
+            Some(id) => Some(Named {
+                id,
+                name: r.get::<_, Option<String>>(21)?.unwrap_or_default(),
+            }),
+            None => None,
+        },
+        description: r.get(22)?,
+        handling: Handling {
+            status: if handled_at.is_some() {
+                "handled"
+            } else {
+                "open"
+            },
+            at: handled_at,
+            by: r.get(24)?,
+            how: r
+                .get::<_, Option<String>>(25)?
+                .and_then(|s| HandledHow::parse(&s)),
+            by_call: r.get(26)?,
+        },
+        recording_url: r.get(27)?,
+        sources: r
+            .get::<_, String>(28)?
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        notify: direction_v == Direction::In && suppressed.is_none(),
+        suppressed,
+    })
+}
+
+impl Reader {
+    /// One page of the journal, newest first, after the filter's cursor. Fetches `limit + 1` rows so the
+    /// caller knows whether there is a next page.
+    pub fn calls(&self, f: &CallFilter) -> Result<Vec<Call>> {
+        let mut sql = format!("SELECT {VIEW_COLUMNS} {VIEW_FROM} WHERE 1 = 1");
+        let mut args: Vec<Value> = Vec::new();
+        let mut arg = |sql: &mut String, clause: &str, v: Value| {
+            args.push(v);
+            sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+        };
+        if !f.include_suppressed {
+            sql.push_str(" AND c.suppressed IS NULL");
+        }
+        if let Some(t) = f.since {
+            arg(&mut sql, " AND c.started_at >= ?", Value::Integer(t));
+        }
+        if let Some(t) = f.until {
+            arg(&mut sql, " AND c.started_at < ?", Value::Integer(t));
+        }
+        if !f.directions.is_empty() {
+            let list: Vec<String> = f
+                .directions
+                .iter()
+                .map(|d| format!("'{}'", d.as_str()))
+                .collect();
+            sql.push_str(&format!(" AND c.direction IN ({})", list.join(",")));
+        }
+        if !f.statuses.is_empty() {
+            let list: Vec<String> = f
+                .statuses
+                .iter()
+                .map(|s| format!("'{}'", s.as_str()))
+                .collect();
+            sql.push_str(&format!(" AND c.status IN ({})", list.join(",")));
+        }
+        if let Some(x) = &f.extension {
+            arg(&mut sql, " AND c.extension = ?", Value::Text(x.clone()));
+        }
+        if let Some(e) = f.employee {
+            arg(&mut sql, " AND c.employee_id = ?", Value::Integer(e));
+        }
+        if let Some(l) = f.line {
+            arg(&mut sql, " AND c.line_id = ?", Value::Integer(l));
+        }
+        if let Some(k) = &f.remote_key {
+            arg(&mut sql, " AND c.remote_key = ?", Value::Text(k.clone()));
+        }
+        match f.handled {
+            Some(true) => sql.push_str(" AND c.handled_at IS NOT NULL"),
+            Some(false) => sql.push_str(" AND c.handled_at IS NULL"),
+            None => {}
+        }
+        if let Some((t, id)) = f.after {
+            args.push(Value::Integer(t));
+            args.push(Value::Integer(id));
+            sql.push_str(&format!(
+                " AND (c.started_at, c.id) < (?{}, ?{})",
+                args.len() - 1,
+                args.len()
+            ));
+        }
+        args.push(Value::Integer(f.limit as i64 + 1));
+        sql.push_str(&format!(
+            " ORDER BY c.started_at DESC, c.id DESC LIMIT ?{}",
+            args.len()
+        ));
+        let mut st = self.conn().prepare_cached(&sql)?;
+        let rows = st.query_map(params_from_iter(args), call_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// One call, hidden ones included (the caller decides what to show).
+    pub fn call(&self, id: i64) -> Result<Option<Call>> {
+        let mut st = self.conn().prepare_cached(&format!(
+            "SELECT {VIEW_COLUMNS} {VIEW_FROM} WHERE c.id = ?1"
+        ))?;
+        Ok(st.query_row([id], call_from_row).optional()?)
+    }
+
+    pub fn call_legs(&self, call_id: i64) -> Result<Vec<Leg>> {
+        let legs = legs_of(self.conn(), call_id)?;
+        let mut name = self
+            .conn()
+            .prepare_cached("SELECT name FROM employees WHERE id = ?1")?;
+        let mut out = Vec::with_capacity(legs.len());
+        for l in legs {
+            let employee = match l.employee_id {
+                Some(id) => Some(Named {
+                    id,
+                    name: name
+                        .query_row([id], |r| r.get(0))
+                        .optional()?
+                        .unwrap_or_default(),
+                }),
+                None => None,
+            };
+            out.push(Leg {
+                id: l.id,
+                status: l.status(),
+                source: l.source,
+                key: l.source_key,
+                group: l.grp,
+                direction: l.direction,
+                remote: l.remote_raw,
+                extension: l.extension,
+                agent: l.agent,
+                employee,
+                line_id: l.line_id,
+                started_at: l.started_at,
+                answered_at: l.answered_at,
+                ended_at: l.ended_at,
+                end: l.end_how.map(EndHow::as_str),
+                cause: l.cause,
+                transferred_to: l.transferred_to,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The raw events of a call's legs, in the order they were received.
+    pub fn call_events(&self, call_id: i64) -> Result<Vec<RawEvent>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT e.id, e.source, e.source_key, e.kind, e.at, e.at_trusted, e.received_at, e.payload
+             FROM call_legs l
+             JOIN call_events e ON e.source = l.source AND e.source_key = l.source_key
+             WHERE l.call_id = ?1
+             ORDER BY e.id",
+        )?;
+        let rows = st.query_map([call_id], |r| {
+            Ok(RawEvent {
+                id: r.get(0)?,
+                source: r.get(1)?,
+                key: r.get(2)?,
+                kind: r.get(3)?,
+                at: r.get(4)?,
+                time_from_source: r.get(5)?,
+                received_at: r.get(6)?,
+                payload: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many calls are in the journal, hidden ones included: for tests and `/metrics`.
+    pub fn call_count(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM calls", [], |r| r.get(0))?)
+    }
+}
