@@ -31,6 +31,11 @@ pub struct Cli {
     )]
     pub db: PathBuf,
 
+    /// Most writes committed together (group commit). 1 means one commit per write, which only the
+    /// benchmark's baseline wants.
+    #[arg(long, global = true, env = "RINGBOOK_WRITER_BATCH", default_value_t = crate::store::MAX_BATCH, hide = true)]
+    pub writer_batch: usize,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -271,7 +276,7 @@ pub fn main() -> ExitCode {
 }
 
 fn open(cli: &Cli) -> Result<Store, String> {
-    Store::open(&cli.db)
+    Store::open_with_batch(&cli.db, cli.writer_batch)
         .map_err(|e| format!("the database {} could not be opened: {e}", cli.db.display()))
 }
 

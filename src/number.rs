@@ -295,7 +295,6 @@ impl NumberModel {
     /// Parses with the office's country as the default region and keeps the result only if
     /// libphonenumber's metadata calls it a valid number.
     fn parse_valid(&self, s: &str) -> Option<E164> {
-        widen_regex_cache();
         let n = phonenumber::parse(Some(self.country), s).ok()?;
         if !phonenumber::is_valid(&n) {
             return None;
@@ -311,20 +310,6 @@ impl NumberModel {
             Err(_) => e164.to_string(),
         }
     }
-}
-
-/// libphonenumber's metadata holds thousands of patterns, compiled on first use into a shared LRU cache
-/// that the `phonenumber` crate sizes at 100. Validating numbers from several countries evicts and
-/// recompiles patterns all the time (it was the largest single cost of a lookup), so the cache is
-/// widened once to hold every pattern we touch.
-fn widen_regex_cache() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| match phonenumber::metadata::DATABASE.cache().lock() {
-        Ok(mut cache) => cache.set_capacity(20_000),
-        Err(_) => log::warn!(
-            "the phone number pattern cache could not be widened; lookups stay correct but slower"
-        ),
-    });
 }
 
 /// Reverses a digit string. The store keeps numbers' digits reversed so that "the last N digits" is a

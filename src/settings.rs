@@ -131,6 +131,27 @@ fn retention(v: &str) -> Result<String, String> {
     duration_in(v, 86_400, 3650 * 86_400)
 }
 
+/// An IANA time zone name known to the bundled tz database (`Europe/Berlin`).
+fn timezone(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    match jiff::tz::TimeZone::get(v) {
+        Ok(_) if !v.is_empty() => Ok(v.to_string()),
+        _ => Err(format!(
+            "'{v}' is not a time zone name; write e.g. Europe/Berlin, Europe/Rome, America/Sao_Paulo or Europe/Moscow"
+        )),
+    }
+}
+
+/// One of the web UI's languages.
+fn language(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    ["en", "de", "it", "pt-BR", "ru"]
+        .into_iter()
+        .find(|l| l.eq_ignore_ascii_case(v))
+        .map(str::to_string)
+        .ok_or_else(|| format!("'{v}' is not a language of ringbook; use en, de, it, pt-BR or ru"))
+}
+
 /// Every setting ringbook knows. Keep the `number.*` keys as they are: the setup wizard, the CLI and the
 /// docs name them.
 pub const SPECS: &[Spec] = &[
@@ -222,6 +243,30 @@ pub const SPECS: &[Spec] = &[
         key: "journal.skip_employee_numbers",
         default: "true",
         description: "Keep calls from and to employees' own numbers (see 'ringbook employee add --number') out of the journal.",
+        validate: boolean,
+    },
+    Spec {
+        key: "office.timezone",
+        default: "Europe/Berlin",
+        description: "The office's time zone (an IANA name such as Europe/Berlin). The web UI shows times in it, and reports count days and weeks in it.",
+        validate: timezone,
+    },
+    Spec {
+        key: "office.language",
+        default: "en",
+        description: "The web UI's language for new users and the login page: en, de, it, pt-BR or ru. Each user can choose their own.",
+        validate: language,
+    },
+    Spec {
+        key: "web.staff_own_calls_only",
+        default: "false",
+        description: "Staff users see only the calls of their own extensions in the web UI (admins see all).",
+        validate: boolean,
+    },
+    Spec {
+        key: "notify.everyone",
+        default: "false",
+        description: "Send the desktop notification for an incoming call to every logged-in user, not only to those whose extension rings.",
         validate: boolean,
     },
 ];

@@ -737,8 +737,10 @@ fn an_acknowledged_event_survives_a_kill() {
 
 /// Durable ingest throughput through the real HTTP endpoint, with concurrent keep-alive clients each
 /// sending one event per request (ringing, answered, hangup of distinct calls). Every 200 means the
-/// event was committed. `RINGBOOK_BENCH_CLIENTS` (default 16) and `RINGBOOK_BENCH_EVENTS` (per client,
-/// default 3000) tune it; with 1 client every event is its own commit, the baseline group commit beats.
+/// event was committed. `RINGBOOK_BENCH_CLIENTS` (default 64), `RINGBOOK_BENCH_WORKERS` (server
+/// workers, default 64) and `RINGBOOK_BENCH_EVENTS` (per client, default 1500) tune it; with 1 client
+/// every event is its own commit: the baseline that group commit must beat. A batch can never hold
+/// more events than there are workers, so durable events/s is bounded by workers / fsync time.
 #[test]
 #[ignore = "a benchmark: cargo test --release --test journal ingest_throughput -- --ignored --nocapture"]
 fn ingest_throughput() {
@@ -752,9 +754,12 @@ fn ingest_throughput() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(d)
     };
-    let clients = env("RINGBOOK_BENCH_CLIENTS", 16);
-    let per_client = env("RINGBOOK_BENCH_EVENTS", 3000) / 3 * 3;
-    let (srv, key) = office("bench");
+    let clients = env("RINGBOOK_BENCH_CLIENTS", 64);
+    let per_client = env("RINGBOOK_BENCH_EVENTS", 1500) / 3 * 3;
+    let workers = env("RINGBOOK_BENCH_WORKERS", 64).to_string();
+    let db = office_db("bench");
+    let key = db.key("journal");
+    let srv = Server::start_with(db, &[("RINGBOOK_WORKERS", &workers)]);
     let addr = srv.addr;
     let started = Instant::now();
     let handles: Vec<_> = (0..clients)
@@ -799,7 +804,7 @@ fn ingest_throughput() {
         .unwrap_or("")
         .to_string();
     println!(
-        "{clients} clients: {total} events in {secs:.2} s = {:.0} durable events/s ({commits})",
+        "{clients} clients, {workers} workers: {total} events in {secs:.2} s = {:.0} durable events/s ({commits})",
         total as f64 / secs
     );
     assert_eq!(

@@ -30,7 +30,7 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
     /// File with one request target (path and query) per line (written by --make-lookup-targets).
-    #[arg(long)]
+    #[arg(long, default_value = "targets.txt")]
     targets: std::path::PathBuf,
     /// Concurrent keep-alive connections.
     #[arg(long, default_value_t = 64)]
@@ -50,6 +50,27 @@ struct Args {
     /// HTTP method; POST sends the target line's text after a TAB as the body.
     #[arg(long, default_value = "GET")]
     method: String,
+    /// Instead of the targets file, POST unique call events to /api/v1/events: each connection plays
+    /// calls of three events (ringing, answered, hangup), so nothing is a repeat the journal could skip.
+    #[arg(long)]
+    synth_events: bool,
+}
+
+/// The request for the `n`th event of connection `conn` in `--synth-events` mode.
+fn synth_event(args: &Args, extra: &str, run: u64, conn: usize, n: u64) -> Vec<u8> {
+    let call = n / 3;
+    let event = ["ringing", "answered", "hangup"][(n % 3) as usize];
+    let body = format!(
+        r#"{{"event":"{event}","call_id":"bench-{run}-{conn}-{call}","direction":"in","remote":"+4930{:08}","extension":"{}"}}"#,
+        (conn as u64 * 1_000_003 + call * 7919) % 100_000_000,
+        200 + conn % 50
+    );
+    format!(
+        "POST /api/v1/events HTTP/1.1\r\nHost: {}\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        args.addr,
+        body.len()
+    )
+    .into_bytes()
 }
 
 /// Latency histogram with 1 µs resolution up to 100 ms and 1 ms beyond, to 10 s.
@@ -164,6 +185,13 @@ fn run_connection(
     start: Instant,
     measure_from: Instant,
 ) -> Outcome {
+    let extra: String = args.header.iter().map(|h| format!("{h}\r\n")).collect();
+    // Distinct per run, so events of an earlier run against the same database are not repeats.
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let mut synth_n = 0u64;
     let mut out = Outcome {
         hist: Hist::new(),
         errors: 0,
@@ -199,7 +227,14 @@ fn run_connection(
             break;
         }
         i = i.wrapping_add(1);
-        let req = &requests[i % requests.len()];
+        let synth;
+        let req = if args.synth_events {
+            synth = synth_event(args, &extra, run, idx, synth_n);
+            synth_n += 1;
+            &synth
+        } else {
+            &requests[i % requests.len()]
+        };
         let Some((w, r)) = conn.as_mut() else {
             out.errors += 1;
             thread::sleep(Duration::from_millis(10));
@@ -282,10 +317,14 @@ fn main() {
         }
         return;
     }
-    let text = std::fs::read_to_string(&args.targets).unwrap_or_else(|e| {
-        eprintln!("loadgen: {} could not be read: {e}", args.targets.display());
-        std::process::exit(2)
-    });
+    let text = if args.synth_events {
+        "/api/v1/events".to_string()
+    } else {
+        std::fs::read_to_string(&args.targets).unwrap_or_else(|e| {
+            eprintln!("loadgen: {} could not be read: {e}", args.targets.display());
+            std::process::exit(2)
+        })
+    };
     let mut extra = String::new();
     for h in &args.header {
         extra.push_str(h);

@@ -23,7 +23,7 @@ use crate::settings::{self, Settings};
 use crate::store::{Reader, Store};
 
 pub use metrics::Metrics;
-pub use request::{percent_decode, Method, Request};
+pub use request::{form_pairs, percent_decode, Method, Request};
 
 /// Largest request body accepted; imports and backups that need more use the CLI.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -137,7 +137,14 @@ pub struct Response {
     pub content_type: &'static str,
     pub body: Vec<u8>,
     pub headers: Vec<(&'static str, String)>,
+    /// A long-lived answer (Server-Sent Events): it gets the raw connection on its own thread, writes
+    /// the status line and headers itself, and returns when the client goes away. The worker is free
+    /// again at once.
+    pub stream: Option<Stream>,
 }
+
+/// See [`Response::stream`].
+pub type Stream = Box<dyn FnOnce(&mut dyn std::io::Write) + Send>;
 
 pub const JSON: &str = "application/json";
 pub const TEXT: &str = "text/plain; charset=utf-8";
@@ -151,6 +158,7 @@ impl Response {
             content_type,
             body: body.into(),
             headers: Vec::new(),
+            stream: None,
         }
     }
 
@@ -284,6 +292,16 @@ fn handle(ctx: &mut Ctx, mut rq: tiny_http::Request) {
     ctx.app
         .metrics
         .record(route_idx, response.status, start.elapsed());
+    if let Some(stream) = response.stream {
+        let mut w = rq.into_writer();
+        let spawned = thread::Builder::new()
+            .name("http-stream".into())
+            .spawn(move || stream(&mut *w));
+        if let Err(e) = spawned {
+            log::warn!("a streaming answer could not start: {e}");
+        }
+        return;
+    }
     let status = response.status;
     let mut out = tiny_http::Response::from_data(response.body).with_status_code(status);
     out.add_header(header("Content-Type", response.content_type));

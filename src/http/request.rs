@@ -88,6 +88,23 @@ impl Request {
         self.param("key")
     }
 
+    /// A cookie's value from the `Cookie` header, for the web UI's session.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k == "cookie")
+            .flat_map(|(_, v)| v.split(';'))
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.trim().to_string())
+    }
+
+    /// The fields of an `application/x-www-form-urlencoded` body, as browsers send HTML forms: unlike
+    /// a raw query, a `+` here is a space, because browsers encode a literal `+` as `%2B`.
+    pub fn form(&self) -> Vec<(String, String)> {
+        form_pairs(&String::from_utf8_lossy(&self.body))
+    }
+
     /// The body as UTF-8 text, or a message saying it isn't.
     pub fn body_text(&self) -> Result<&str, String> {
         std::str::from_utf8(&self.body).map_err(|e| {
@@ -104,6 +121,20 @@ fn query_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
         let (k, v) = p.split_once('=').unwrap_or((p, ""));
         (percent_decode(k), percent_decode(v))
     })
+}
+
+/// Parses form encoding (`a=b+c&d=%2B`): `+` is a space, then `%XX` escapes decode.
+pub fn form_pairs(body: &str) -> Vec<(String, String)> {
+    body.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (
+                percent_decode(&k.replace('+', " ")),
+                percent_decode(&v.replace('+', " ")),
+            )
+        })
+        .collect()
 }
 
 /// Decodes `%XX` escapes; a `+` stays a `+`. Bytes that don't form UTF-8 become U+FFFD, which every
@@ -167,6 +198,22 @@ mod tests {
         r.headers
             .push(("authorization".into(), "Bearer frombearer".into()));
         assert_eq!(r.api_key().unwrap(), "frombearer");
+    }
+
+    #[test]
+    fn cookies_and_form_bodies() {
+        let mut r = req("");
+        r.headers
+            .push(("cookie".into(), "a=1; rb_session=tok en ;b=2".into()));
+        assert_eq!(r.cookie("rb_session").unwrap(), "tok en");
+        assert_eq!(r.cookie("b").unwrap(), "2");
+        assert_eq!(r.cookie("c"), None);
+        r.body = b"name=Anna+M%C3%BCller&n=%2B4930&empty=&flag".to_vec();
+        let f = r.form();
+        assert_eq!(f[0], ("name".into(), "Anna Müller".into()));
+        assert_eq!(f[1], ("n".into(), "+4930".into()));
+        assert_eq!(f[2], ("empty".into(), "".into()));
+        assert_eq!(f[3], ("flag".into(), "".into()));
     }
 
     #[test]

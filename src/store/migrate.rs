@@ -207,6 +207,37 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX call_events_by_received ON call_events(received_at);
     "#,
+    // 5: the web UI (see store/web.rs): login sessions (token and CSRF token hashed), comments and
+    // follow-up tasks on calls, and which employee a user is, for "my calls" and notifications.
+    r#"
+    CREATE TABLE web_sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        csrf       TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX web_sessions_by_expiry ON web_sessions(expires_at);
+    CREATE TABLE call_comments (
+        id         INTEGER PRIMARY KEY,
+        call_id    INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        author     TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX call_comments_by_call ON call_comments(call_id);
+    CREATE TABLE call_tasks (
+        id          INTEGER PRIMARY KEY,
+        call_id     INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        title       TEXT NOT NULL,
+        due         TEXT NOT NULL DEFAULT '',
+        assignee_id INTEGER REFERENCES employees(id) ON DELETE SET NULL,
+        done_at     INTEGER,
+        created_at  INTEGER NOT NULL
+    );
+    CREATE INDEX call_tasks_by_call ON call_tasks(call_id);
+    ALTER TABLE users ADD COLUMN employee_id INTEGER REFERENCES employees(id) ON DELETE SET NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -18,6 +18,7 @@ pub mod employees;
 pub mod lines;
 pub mod migrate;
 pub mod settings;
+pub mod web;
 mod writer;
 
 use std::fmt;
@@ -26,7 +27,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-pub use writer::{Tx, Writer};
+pub use writer::{Tx, Writer, MAX_BATCH};
 
 /// Errors from the store, worded for whoever reads the log or the CLI output.
 #[derive(Debug)]
@@ -83,10 +84,16 @@ impl Store {
     /// Opens (creating if missing) the database at `path`, migrates it to the current schema and starts
     /// the writer thread.
     pub fn open(path: &Path) -> Result<Store> {
+        Store::open_with_batch(path, writer::MAX_BATCH)
+    }
+
+    /// Like [`Store::open`], with at most `max_batch` writes per commit. A batch of 1 is one commit per
+    /// write: the benchmark's baseline for what group commit buys.
+    pub fn open_with_batch(path: &Path, max_batch: usize) -> Result<Store> {
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         migrate::run(&mut conn)?;
-        let writer = Writer::spawn(conn);
+        let writer = Writer::spawn(conn, max_batch);
         Ok(Store {
             path: path.to_path_buf(),
             writer,

@@ -15,8 +15,9 @@ use rusqlite::Connection;
 
 use super::{Result, StoreError};
 
-/// The largest number of jobs committed together. Bounds the time one batch holds the write lock.
-const MAX_BATCH: usize = 1024;
+/// The largest number of jobs committed together by default. Bounds the time one batch holds the
+/// write lock.
+pub const MAX_BATCH: usize = 1024;
 
 /// A transaction as seen by a write job. Jobs get a shared reference; the writer owns commit and
 /// rollback.
@@ -40,13 +41,13 @@ pub struct WriterStats {
 }
 
 impl Writer {
-    pub(super) fn spawn(conn: Connection) -> Writer {
+    pub(super) fn spawn(conn: Connection, max_batch: usize) -> Writer {
         let (tx, rx) = unbounded::<Job>();
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
         thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run(conn, rx, &thread_stats))
+            .spawn(move || run(conn, rx, &thread_stats, max_batch.max(1)))
             .expect("the OS refused to start the writer thread");
         Writer { tx, stats }
     }
@@ -111,8 +112,8 @@ fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) 
     }
 }
 
-fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats) {
-    let mut replies: Vec<Reply> = Vec::with_capacity(MAX_BATCH);
+fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats, max_batch: usize) {
+    let mut replies: Vec<Reply> = Vec::with_capacity(max_batch);
     while let Ok(first) = rx.recv() {
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             log::error!("the writer could not start a transaction: {e}");
@@ -120,7 +121,7 @@ fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats) {
             continue;
         }
         replies.push(first(&conn));
-        while replies.len() < MAX_BATCH {
+        while replies.len() < max_batch {
             match rx.try_recv() {
                 Ok(job) => replies.push(job(&conn)),
                 Err(_) => break,

@@ -1,0 +1,267 @@
+//! SQL for the web UI: login sessions, comments and follow-up tasks on calls, users' language and
+//! employee link, and the weekly report's sums.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{Reader, Result};
+
+/// A live session joined with its user, as every page needs it.
+#[derive(Clone, Debug)]
+pub struct SessionRow {
+    pub user_id: i64,
+    pub name: String,
+    pub role: String,
+    pub language: String,
+    pub employee_id: Option<i64>,
+    /// The session's CSRF token (random, compared in constant time by `web::session`).
+    pub csrf: String,
+}
+
+/// A comment on a call.
+#[derive(Clone, Debug)]
+pub struct Comment {
+    pub id: i64,
+    pub author: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// A follow-up task on a call.
+#[derive(Clone, Debug)]
+pub struct Task {
+    pub id: i64,
+    pub call_id: i64,
+    pub title: String,
+    pub due: String,
+    pub assignee: Option<String>,
+    pub done_at: Option<i64>,
+}
+
+/// A user as the operators page lists them.
+#[derive(Clone, Debug)]
+pub struct UserInfo {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub language: String,
+    pub employee_id: Option<i64>,
+}
+
+/// One row of the weekly report: calls in, out and missed, and talk time, for one employee or contact.
+#[derive(Clone, Debug, Default)]
+pub struct ReportRow {
+    pub id: Option<i64>,
+    pub name: String,
+    pub calls_in: i64,
+    pub calls_out: i64,
+    pub missed: i64,
+    pub talk_seconds: i64,
+    pub answered: i64,
+}
+
+pub fn insert_session(
+    tx: &Connection,
+    token_hash: &str,
+    user_id: i64,
+    csrf: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO web_sessions(token_hash, user_id, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![token_hash, user_id, csrf, now, expires_at],
+    )?;
+    tx.execute("DELETE FROM web_sessions WHERE expires_at < ?1", [now])?;
+    Ok(())
+}
+
+pub fn delete_session(tx: &Connection, token_hash: &str) -> Result<()> {
+    tx.execute("DELETE FROM web_sessions WHERE token_hash = ?1", [token_hash])?;
+    Ok(())
+}
+
+pub fn set_user_language(tx: &Connection, user_id: i64, lang: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE users SET language = ?2 WHERE id = ?1",
+        params![user_id, lang],
+    )?;
+    Ok(())
+}
+
+pub fn set_user_employee(tx: &Connection, user_id: i64, employee_id: Option<i64>) -> Result<()> {
+    tx.execute(
+        "UPDATE users SET employee_id = ?2 WHERE id = ?1",
+        params![user_id, employee_id],
+    )?;
+    Ok(())
+}
+
+pub fn insert_comment(tx: &Connection, call_id: i64, author: &str, body: &str, now: i64) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO call_comments(call_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![call_id, author, body, now],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+pub fn insert_task(
+    tx: &Connection,
+    call_id: i64,
+    title: &str,
+    due: &str,
+    assignee_id: Option<i64>,
+    now: i64,
+) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO call_tasks(call_id, title, due, assignee_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![call_id, title, due, assignee_id, now],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+pub fn set_task_done(tx: &Connection, task_id: i64, done: bool, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE call_tasks SET done_at = CASE WHEN ?2 THEN ?3 ELSE NULL END WHERE id = ?1",
+        params![task_id, done, now],
+    )?;
+    Ok(())
+}
+
+impl Reader {
+    /// The session for a token hash, if it exists and hasn't expired.
+    pub fn web_session(&self, token_hash: &str, now: i64) -> Result<Option<SessionRow>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT u.id, u.name, u.role, u.language, u.employee_id, s.csrf
+             FROM web_sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled_at IS NULL",
+        )?;
+        Ok(st
+            .query_row(params![token_hash, now], |r| {
+                Ok(SessionRow {
+                    user_id: r.get(0)?,
+                    name: r.get(1)?,
+                    role: r.get(2)?,
+                    language: r.get(3)?,
+                    employee_id: r.get(4)?,
+                    csrf: r.get(5)?,
+                })
+            })
+            .optional()?)
+    }
+
+    pub fn user_count(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))?)
+    }
+
+    pub fn users(&self) -> Result<Vec<UserInfo>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT id, name, role, language, employee_id FROM users WHERE disabled_at IS NULL ORDER BY name",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(UserInfo {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                role: r.get(2)?,
+                language: r.get(3)?,
+                employee_id: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn call_comments(&self, call_id: i64) -> Result<Vec<Comment>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT id, author, body, created_at FROM call_comments WHERE call_id = ?1 ORDER BY id",
+        )?;
+        let rows = st.query_map([call_id], |r| {
+            Ok(Comment {
+                id: r.get(0)?,
+                author: r.get(1)?,
+                body: r.get(2)?,
+                created_at: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn call_tasks(&self, call_id: i64) -> Result<Vec<Task>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT t.id, t.call_id, t.title, t.due, e.name, t.done_at
+             FROM call_tasks t LEFT JOIN employees e ON e.id = t.assignee_id
+             WHERE t.call_id = ?1 ORDER BY t.id",
+        )?;
+        let rows = st.query_map([call_id], |r| {
+            Ok(Task {
+                id: r.get(0)?,
+                call_id: r.get(1)?,
+                title: r.get(2)?,
+                due: r.get(3)?,
+                assignee: r.get(4)?,
+                done_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Calls of one contact, newest first, for the contact page's history.
+    pub fn call_ids_of_contact(&self, contact_id: i64, limit: usize) -> Result<Vec<i64>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT id FROM calls WHERE contact_id = ?1 AND suppressed IS NULL ORDER BY started_at DESC, id DESC LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![contact_id, limit as i64], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The weekly report's sums per employee (`by_contact` false) or per contact, for calls started in
+    /// `[since, until)`. Internal calls and calls a policy keeps out are not counted.
+    pub fn report(&self, since: i64, until: i64, by_contact: bool) -> Result<Vec<ReportRow>> {
+        let (key, join) = if by_contact {
+            (
+                "c.contact_id",
+                "LEFT JOIN contacts k ON k.id = c.contact_id",
+            )
+        } else {
+            (
+                "c.employee_id",
+                "LEFT JOIN employees k ON k.id = c.employee_id",
+            )
+        };
+        let name = if by_contact {
+            "COALESCE(NULLIF(TRIM(k.first_name || ' ' || k.last_name), ''), k.company)"
+        } else {
+            "k.name"
+        };
+        let sql = format!(
+            "SELECT {key}, {name},
+                    SUM(c.direction = 'in'), SUM(c.direction = 'out'), SUM(c.status = 'missed'),
+                    SUM(c.duration), SUM(c.answered_at IS NOT NULL)
+             FROM calls c {join}
+             WHERE c.started_at >= ?1 AND c.started_at < ?2 AND c.suppressed IS NULL
+               AND c.direction IN ('in', 'out')
+             GROUP BY {key} ORDER BY COUNT(*) DESC LIMIT 200"
+        );
+        let mut st = self.conn().prepare_cached(&sql)?;
+        let rows = st.query_map(params![since, until], |r| {
+            Ok(ReportRow {
+                id: r.get(0)?,
+                name: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                calls_in: r.get(2)?,
+                calls_out: r.get(3)?,
+                missed: r.get(4)?,
+                talk_seconds: r.get(5)?,
+                answered: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A consistent copy of the whole database written to `path` (`VACUUM INTO`), for the backup
+    /// download. Readers see one snapshot, so calls being written meanwhile don't tear the copy.
+    pub fn backup_into(&self, path: &std::path::Path) -> Result<()> {
+        let p = path.to_string_lossy().to_string();
+        self.conn().execute("VACUUM INTO ?1", [p])?;
+        Ok(())
+    }
+}
