@@ -132,11 +132,36 @@ NGINX=$("$LOADGEN" --addr "127.0.0.1:$NPORT" --targets "$OUT/static-targets.txt"
 kill "$NGINX_PID" 2>/dev/null || true
 NGINX_PID=""
 
+kill "$SERVER" 2>/dev/null || true
+wait "$SERVER" 2>/dev/null || true
+
+# Durable journal ingest: unique call events over the same connections, each answered only after its
+# COMMIT. First with group commit, then the same binary committing every event alone.
+ingest_run() {
+    local batch=$1 db=$OUT/ingest-$1.db port
+    rm -f "$db" "$db-wal" "$db-shm"
+    "$BIN" --db "$db" settings set number.area_code 30 >/dev/null
+    local key
+    key=$("$BIN" --db "$db" apikey create --name bench --scopes journal 2>/dev/null)
+    port=$(free_port)
+    "$BIN" --db "$db" --listen "127.0.0.1:$port" --writer-batch "$batch" 2>>"$OUT/server.log" &
+    SERVER=$!
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.05; done
+    "$LOADGEN" --addr "127.0.0.1:$port" --synth-events --connections "$CONNECTIONS" --seconds "$RUN_SECONDS" --header "X-Api-Key: $key"
+    kill "$SERVER" 2>/dev/null || true
+    wait "$SERVER" 2>/dev/null || true
+}
+echo "== durable ingest, group commit" >&2
+INGEST=$(ingest_run 1024)
+echo "== durable ingest, one commit per event (baseline)" >&2
+BASELINE=$(ingest_run 1)
+
 BINARY_BYTES=$(stat -c %s "$BIN")
 
 python3 - "$OUT/bench.json" <<EOF
 import json, sys
 full, half, ngx = json.loads('''$FULL'''), json.loads('''$HALF'''), json.loads('''$NGINX''')
+ing, base = json.loads('''$INGEST'''), json.loads('''$BASELINE''')
 fig = {
     "contacts": $CONTACTS, "numbers": $NUMBERS, "connections": $CONNECTIONS, "seconds": $RUN_SECONDS,
     "lookups_per_s": round(full["rate"]), "lookup_p50_ms": full["p50_us"] / 1000, "lookup_p99_ms": full["p99_us"] / 1000,
@@ -145,6 +170,9 @@ fig = {
     "nginx_static_per_s": round(ngx["rate"]), "ratio_to_nginx": round(full["rate"] / ngx["rate"], 2),
     "idle_rss_mb": round($IDLE_RSS_KB / 1024, 1), "loaded_rss_mb": round($LOADED_RSS_KB / 1024, 1),
     "binary_mb": round($BINARY_BYTES / 1e6, 2), "cold_start_ms": $COLD_MS,
+    "ingest_events_per_s": round(ing["rate"]), "ingest_p99_ms": ing["p99_us"] / 1000,
+    "ingest_errors": ing["errors"] + ing["non_2xx"],
+    "baseline_events_per_s": round(base["rate"]), "ingest_ratio": round(ing["rate"] / max(base["rate"], 1), 1),
 }
 json.dump(fig, open(sys.argv[1], "w"), indent=2)
 rows = [
@@ -158,6 +186,10 @@ rows = [
     ("stripped binary", f'{fig["binary_mb"]} MB', "≤ 10 MB"),
     ("cold start to first lookup", f'{fig["cold_start_ms"]} ms', "≤ 200 ms"),
     ("lookup errors", str(fig["lookup_errors"]), "0"),
+    ("durable ingest events/s (group commit)", f'{fig["ingest_events_per_s"]:,} (p99 {fig["ingest_p99_ms"]:.1f} ms)', "≥ 10,000"),
+    ("one commit per event (baseline)", f'{fig["baseline_events_per_s"]:,}/s', ""),
+    ("group commit / baseline", f'{fig["ingest_ratio"]}×', "≥ 20×"),
+    ("ingest errors", str(fig["ingest_errors"]), "0"),
 ]
 print(f'ringbook benchmark: {fig["contacts"]:,} contacts, {fig["numbers"]:,} numbers, {fig["connections"]} connections, {fig["seconds"]} s per run\n')
 print("| measure | result | target |\n|---|---|---|")

@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use. Installed only when missing, so a second run starts at once.
-PACKAGES=(ca-certificates build-essential pkg-config)
+PACKAGES=(ca-certificates build-essential pkg-config chromium)
+# The browser tests drive Chromium with playwright-core under Node; take Debian's Node only if none is there.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 need=()
 for p in "${PACKAGES[@]}"; do
@@ -20,6 +23,11 @@ fi
 
 if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
     rustup component add rustfmt clippy
+fi
+
+if [ ! -d tests/ui/node_modules/playwright-core ]; then
+    echo "== npm ci (tests/ui: playwright-core, which uses the system Chromium)"
+    (cd tests/ui && npm ci --no-audit --no-fund)
 fi
 
 echo "== cargo fmt --check"

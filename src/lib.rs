@@ -19,4 +19,5 @@ pub mod provision;
 pub mod settings;
 pub mod store;
 pub mod vendors;
+pub mod web;
 pub mod xml;

@@ -98,7 +98,12 @@ fn patch(srv: &Server, key: &str, id: &Value, body: &Value) -> Response {
 
 fn inbound_answered(id: &str, ext: &str, t0: i64) -> Value {
     json!([
-        ev("ringing", id, t0, json!({"remote": "030 1234567", "extension": ext, "direction": "in"})),
+        ev(
+            "ringing",
+            id,
+            t0,
+            json!({"remote": "030 1234567", "extension": ext, "direction": "in"})
+        ),
         ev("answered", id, t0 + 5, json!({})),
         ev("hangup", id, t0 + 65, json!({"cause": "normalClearing"})),
     ])
@@ -165,8 +170,18 @@ fn answered_on_the_second_of_two_phones_is_that_phones_employee() {
         &srv,
         &key,
         &json!([
-            ev("ringing", "p1/x", 0, json!({"remote": CALLER, "extension": "10"})),
-            ev("ringing", "p2/x", 0, json!({"remote": CALLER, "extension": "11"})),
+            ev(
+                "ringing",
+                "p1/x",
+                0,
+                json!({"remote": CALLER, "extension": "10"})
+            ),
+            ev(
+                "ringing",
+                "p2/x",
+                0,
+                json!({"remote": CALLER, "extension": "11"})
+            ),
             ev("answered", "p2/x", 7, json!({})),
             ev("hangup", "p2/x", 37, json!({})),
         ]),
@@ -197,11 +212,21 @@ fn a_transfer_is_one_call_with_the_last_agent() {
         &srv,
         &key,
         &json!([
-            ev("ringing", "p1/t", 0, json!({"remote": CALLER, "extension": "10"})),
+            ev(
+                "ringing",
+                "p1/t",
+                0,
+                json!({"remote": CALLER, "extension": "10"})
+            ),
             ev("answered", "p1/t", 4, json!({})),
             ev("transfer", "p1/t", 40, json!({"agent": "11"})),
             ev("hangup", "p1/t", 41, json!({})),
-            ev("ringing", "p2/t", 42, json!({"remote": CALLER, "extension": "11"})),
+            ev(
+                "ringing",
+                "p2/t",
+                42,
+                json!({"remote": CALLER, "extension": "11"})
+            ),
             ev("answered", "p2/t", 45, json!({})),
             ev("hangup", "p2/t", 125, json!({})),
         ]),
@@ -226,7 +251,12 @@ fn outbound_answered_is_journaled_but_never_notified() {
         &srv,
         &key,
         &json!([
-            ev("dialing", "o1", 0, json!({"remote": "0030 1234567", "extension": "12", "direction": "out"})),
+            ev(
+                "dialing",
+                "o1",
+                0,
+                json!({"remote": "0030 1234567", "extension": "12", "direction": "out"})
+            ),
             ev("answered", "o1", 9, json!({})),
             ev("hangup", "o1", 129, json!({})),
         ]),
@@ -234,7 +264,10 @@ fn outbound_answered_is_journaled_but_never_notified() {
     let c = the_call(&srv, &key);
     assert_eq!(c["direction"], "out");
     assert_eq!(c["status"], "answered");
-    assert_eq!(c["remote"]["e164"], CALLER, "the outside-line prefix is removed");
+    assert_eq!(
+        c["remote"]["e164"], CALLER,
+        "the outside-line prefix is removed"
+    );
     assert_eq!(c["employee"]["name"], "Carla");
     assert_eq!(c["duration"], 120);
     assert_eq!(c["notify"], false);
@@ -247,9 +280,19 @@ fn outbound_not_answered_and_failed_outbound_attempts() {
         &srv,
         &key,
         &json!([
-            ev("dialing", "o1", 0, json!({"remote": CALLER, "extension": "10"})),
+            ev(
+                "dialing",
+                "o1",
+                0,
+                json!({"remote": CALLER, "extension": "10"})
+            ),
             ev("hangup", "o1", 30, json!({"cause": "noAnswer"})),
-            ev("dialing", "o2", 600, json!({"remote": "+4989123456", "extension": "10"})),
+            ev(
+                "dialing",
+                "o2",
+                600,
+                json!({"remote": "+4989123456", "extension": "10"})
+            ),
             ev("hangup", "o2", 601, json!({"cause": "congestion"})),
         ]),
     );
@@ -269,9 +312,19 @@ fn busy_outbound_and_busy_inbound() {
         &srv,
         &key,
         &json!([
-            ev("dialing", "o1", 0, json!({"remote": CALLER, "extension": "10"})),
+            ev(
+                "dialing",
+                "o1",
+                0,
+                json!({"remote": CALLER, "extension": "10"})
+            ),
             ev("hangup", "o1", 3, json!({"cause": "busy"})),
-            ev("ringing", "i1", 900, json!({"remote": "+4989123456", "direction": "in"})),
+            ev(
+                "ringing",
+                "i1",
+                900,
+                json!({"remote": "+4989123456", "direction": "in"})
+            ),
             ev("hangup", "i1", 901, json!({"cause": "17"})),
         ]),
     );
@@ -296,7 +349,10 @@ fn the_same_sequence_replayed_twice_adds_nothing() {
     post_ok(&srv, &key, &timed);
     post_ok(&srv, &key, &untimed);
     let before = calls(&srv, &key, "");
-    let details: Vec<Value> = before.iter().map(|c| detail(&srv, &key, &c["id"])).collect();
+    let details: Vec<Value> = before
+        .iter()
+        .map(|c| detail(&srv, &key, &c["id"]))
+        .collect();
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let again = post_ok(&srv, &key, &timed);
     assert!(again["events"]
@@ -323,12 +379,42 @@ fn phone_and_pbx_events_for_the_same_conversation_merge() {
         &srv,
         &key,
         &json!([
-            ev("ringing", "1709280000.17", 0, json!({"source": "pbx", "group": "1709280000.17", "remote": "+49301234567", "direction": "in", "line": "+493012345600"})),
-            ev("ringing", "000413aabbcc/a8c3", 1, json!({"source": "phone", "remote": "sip:0301234567@pbx.local", "extension": "sip:11@pbx.local"})),
-            ev("answered", "000413aabbcc/a8c3", 6, json!({"source": "phone"})),
-            ev("answered", "1709280000.17", 6, json!({"source": "pbx", "agent": "11"})),
-            ev("hangup", "000413aabbcc/a8c3", 70, json!({"source": "phone"})),
-            ev("hangup", "1709280000.17", 71, json!({"source": "pbx", "cause": "16"})),
+            ev(
+                "ringing",
+                "1709280000.17",
+                0,
+                json!({"source": "pbx", "group": "1709280000.17", "remote": "+49301234567", "direction": "in", "line": "+493012345600"})
+            ),
+            ev(
+                "ringing",
+                "000413aabbcc/a8c3",
+                1,
+                json!({"source": "phone", "remote": "sip:0301234567@pbx.local", "extension": "sip:11@pbx.local"})
+            ),
+            ev(
+                "answered",
+                "000413aabbcc/a8c3",
+                6,
+                json!({"source": "phone"})
+            ),
+            ev(
+                "answered",
+                "1709280000.17",
+                6,
+                json!({"source": "pbx", "agent": "11"})
+            ),
+            ev(
+                "hangup",
+                "000413aabbcc/a8c3",
+                70,
+                json!({"source": "phone"})
+            ),
+            ev(
+                "hangup",
+                "1709280000.17",
+                71,
+                json!({"source": "pbx", "cause": "16"})
+            ),
         ]),
     );
     let c = the_call(&srv, &key);
@@ -337,7 +423,13 @@ fn phone_and_pbx_events_for_the_same_conversation_merge() {
     assert_eq!(c["employee"]["name"], "Bob");
     assert_eq!(c["duration"], 65);
     assert_eq!(c["line"]["name"], "Sales");
-    assert_eq!(detail(&srv, &key, &c["id"])["legs"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        detail(&srv, &key, &c["id"])["legs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]
@@ -380,7 +472,12 @@ fn policy_internal_calls_stay_out() {
         &srv,
         &key,
         &json!([
-            ev("dialing", "i1", 0, json!({"remote": "11", "extension": "10"})),
+            ev(
+                "dialing",
+                "i1",
+                0,
+                json!({"remote": "11", "extension": "10"})
+            ),
             ev("answered", "i1", 3, json!({})),
             ev("hangup", "i1", 20, json!({})),
         ]),
@@ -401,7 +498,12 @@ fn policy_internal_calls_stay_out() {
     post_ok(
         &srv,
         &key,
-        &json!(ev("dialing", "i2", 100, json!({"remote": "12", "extension": "10"}))),
+        &json!(ev(
+            "dialing",
+            "i2",
+            100,
+            json!({"remote": "12", "extension": "10"})
+        )),
     );
     assert_eq!(calls(&srv, &key, "")[0]["direction"], "internal");
 }
@@ -415,14 +517,24 @@ fn policy_unheld_extensions_stay_out_when_set() {
     let out = post_ok(
         &srv,
         &key,
-        &json!(ev("ringing", "x1", 0, json!({"remote": CALLER, "extension": "99"}))),
+        &json!(ev(
+            "ringing",
+            "x1",
+            0,
+            json!({"remote": CALLER, "extension": "99"})
+        )),
     );
     assert_eq!(out["events"][0]["suppressed"], "unheld_extension");
     assert!(calls(&srv, &key, "").is_empty());
     post_ok(
         &srv,
         &key,
-        &json!(ev("ringing", "x2", 600, json!({"remote": CALLER, "extension": "10"}))),
+        &json!(ev(
+            "ringing",
+            "x2",
+            600,
+            json!({"remote": CALLER, "extension": "10"})
+        )),
     );
     assert_eq!(calls(&srv, &key, "").len(), 1);
 }
@@ -437,8 +549,18 @@ fn policy_employees_own_numbers_stay_out() {
         &srv,
         &key,
         &json!([
-            ev("ringing", "m1", 0, json!({"remote": "+4915112345678", "extension": "10"})),
-            ev("dialing", "m2", 100, json!({"remote": "015112345678", "extension": "11"})),
+            ev(
+                "ringing",
+                "m1",
+                0,
+                json!({"remote": "+4915112345678", "extension": "10"})
+            ),
+            ev(
+                "dialing",
+                "m2",
+                100,
+                json!({"remote": "015112345678", "extension": "11"})
+            ),
         ]),
     );
     for e in out["events"].as_array().unwrap() {
@@ -449,7 +571,12 @@ fn policy_employees_own_numbers_stay_out() {
     post_ok(
         &srv,
         &key,
-        &json!(ev("ringing", "m3", 200, json!({"remote": "+4915199999999", "extension": "10"}))),
+        &json!(ev(
+            "ringing",
+            "m3",
+            200,
+            json!({"remote": "+4915199999999", "extension": "10"})
+        )),
     );
     assert_eq!(calls(&srv, &key, "").len(), 1);
 }
@@ -459,7 +586,12 @@ fn missed_call_closes_on_callback_and_on_a_repeat_answered_call() {
     let (srv, key) = office("auto-handle");
     let missed = |id: &str, t: i64| {
         json!([
-            ev("ringing", id, t, json!({"remote": CALLER, "extension": "10"})),
+            ev(
+                "ringing",
+                id,
+                t,
+                json!({"remote": CALLER, "extension": "10"})
+            ),
             ev("missed", id, t + 20, json!({})),
         ])
     };
@@ -469,7 +601,12 @@ fn missed_call_closes_on_callback_and_on_a_repeat_answered_call() {
         &srv,
         &key,
         &json!([
-            ev("dialing", "cb0", 1800, json!({"remote": CALLER, "extension": "11"})),
+            ev(
+                "dialing",
+                "cb0",
+                1800,
+                json!({"remote": CALLER, "extension": "11"})
+            ),
             ev("hangup", "cb0", 1830, json!({"cause": "noAnswer"})),
         ]),
     );
@@ -480,7 +617,12 @@ fn missed_call_closes_on_callback_and_on_a_repeat_answered_call() {
         &srv,
         &key,
         &json!([
-            ev("dialing", "cb1", 3600, json!({"remote": CALLER, "extension": "11"})),
+            ev(
+                "dialing",
+                "cb1",
+                3600,
+                json!({"remote": CALLER, "extension": "11"})
+            ),
             ev("answered", "cb1", 3610, json!({})),
             ev("hangup", "cb1", 3700, json!({})),
         ]),
@@ -499,7 +641,12 @@ fn missed_call_closes_on_callback_and_on_a_repeat_answered_call() {
         &srv,
         &key,
         &json!([
-            ev("ringing", "r1", 9000, json!({"remote": CALLER, "extension": "12"})),
+            ev(
+                "ringing",
+                "r1",
+                9000,
+                json!({"remote": CALLER, "extension": "12"})
+            ),
             ev("answered", "r1", 9004, json!({})),
         ]),
     );
@@ -527,8 +674,14 @@ fn attribution_follows_the_assignment_history() {
         .and_then(|l| l.split_whitespace().next())
         .unwrap()
         .to_string();
-    srv.db
-        .ok(&["extension", "assign", "10", &bob_id, "--from", "2024-06-01T00:00:00+02:00"]);
+    srv.db.ok(&[
+        "extension",
+        "assign",
+        "10",
+        &bob_id,
+        "--from",
+        "2024-06-01T00:00:00+02:00",
+    ]);
     let later = 120 * 86_400; // 2024-06-29
     post_ok(&srv, &key, &inbound_answered("late", "10", later));
     let all = calls(&srv, &key, "");
@@ -545,7 +698,8 @@ fn bad_payloads_get_a_clear_4xx_and_change_nothing() {
     let (srv, key) = office("bad");
     post_ok(&srv, &key, &inbound_answered("c1", "10", 0));
     let before = calls(&srv, &key, "include_suppressed=true");
-    let cases: Vec<(&[u8], &str)> = vec![
+    let cases: Vec<(&[u8], &str)> =
+        vec![
         (b"not json", "not JSON"),
         (b"42", "event object"),
         (b"[]", "no events"),
@@ -574,7 +728,13 @@ fn bad_payloads_get_a_clear_4xx_and_change_nothing() {
             &[("Authorization", &format!("Bearer {key}"))],
             body,
         );
-        assert_eq!(r.status, 400, "{}: {}", String::from_utf8_lossy(body), r.text());
+        assert_eq!(
+            r.status,
+            400,
+            "{}: {}",
+            String::from_utf8_lossy(body),
+            r.text()
+        );
         let msg = r.json()["error"].as_str().unwrap().to_string();
         assert!(
             msg.contains(needle),
@@ -583,7 +743,12 @@ fn bad_payloads_get_a_clear_4xx_and_change_nothing() {
         );
     }
     // No key, and a key without the journal scope.
-    let r = srv.request("POST", "/api/v1/events", &[], br#"{"event":"ringing","call_id":"y"}"#);
+    let r = srv.request(
+        "POST",
+        "/api/v1/events",
+        &[],
+        br#"{"event":"ringing","call_id":"y"}"#,
+    );
     assert_eq!(r.status, 401);
     let lookup_key = srv.db.key("lookup");
     let r = post(&srv, &lookup_key, &json!({"event":"ringing","call_id":"y"}));
@@ -591,7 +756,16 @@ fn bad_payloads_get_a_clear_4xx_and_change_nothing() {
     assert_eq!(get(&srv, &lookup_key, "/api/v1/calls").status, 403);
     assert_eq!(calls(&srv, &key, "include_suppressed=true"), before);
     // Bad filters.
-    for q in ["status=lost", "direction=up", "limit=501", "limit=0", "since=soon", "cursor=xyz", "colour=red", "number=abc"] {
+    for q in [
+        "status=lost",
+        "direction=up",
+        "limit=501",
+        "limit=0",
+        "since=soon",
+        "cursor=xyz",
+        "colour=red",
+        "number=abc",
+    ] {
         let r = get(&srv, &key, &format!("/api/v1/calls?{q}"));
         assert_eq!(r.status, 400, "{q}: {}", r.text());
     }
@@ -604,7 +778,12 @@ fn pagination_with_a_cursor_and_filters() {
     for i in 0..7 {
         let id = format!("c{i}");
         let ext = ["10", "11"][i % 2];
-        seq.push(ev("ringing", &id, i as i64 * 600, json!({"remote": format!("+49302{:06}", 100_000 + i), "extension": ext})));
+        seq.push(ev(
+            "ringing",
+            &id,
+            i as i64 * 600,
+            json!({"remote": format!("+49302{:06}", 100_000 + i), "extension": ext}),
+        ));
         if i % 3 != 0 {
             seq.push(ev("answered", &id, i as i64 * 600 + 5, json!({})));
         }
@@ -645,9 +824,17 @@ fn pagination_with_a_cursor_and_filters() {
     assert_eq!(calls(&srv, &key, "number=%2B49302100003").len(), 1);
     let since = T + 1200;
     let until = T + 2400;
-    assert_eq!(calls(&srv, &key, &format!("since={since}&until={until}")).len(), 2);
     assert_eq!(
-        calls(&srv, &key, "since=2024-03-01T08:30:00Z&until=2024-03-01T09:50:00%2B01:00").len(),
+        calls(&srv, &key, &format!("since={since}&until={until}")).len(),
+        2
+    );
+    assert_eq!(
+        calls(
+            &srv,
+            &key,
+            "since=2024-03-01T08:30:00Z&until=2024-03-01T09:50:00%2B01:00"
+        )
+        .len(),
         2
     );
     let bob = calls(&srv, &key, "extension=11")[0]["employee"]["id"].clone();
@@ -661,9 +848,19 @@ fn patch_sets_description_and_handling_only_after_the_end() {
         &srv,
         &key,
         &json!([
-            ev("ringing", "m1", 0, json!({"remote": CALLER, "extension": "10"})),
+            ev(
+                "ringing",
+                "m1",
+                0,
+                json!({"remote": CALLER, "extension": "10"})
+            ),
             ev("missed", "m1", 20, json!({})),
-            ev("ringing", "live", 100, json!({"remote": "+4989123456", "extension": "11"})),
+            ev(
+                "ringing",
+                "live",
+                100,
+                json!({"remote": "+4989123456", "extension": "11"})
+            ),
             ev("answered", "live", 103, json!({})),
         ]),
     );
@@ -671,16 +868,34 @@ fn patch_sets_description_and_handling_only_after_the_end() {
     let live = calls(&srv, &key, "status=answered")[0].clone();
 
     // Still going on: refused, and the description in the same request is not saved either.
-    let r = patch(&srv, &key, &live["id"], &json!({"description": "x", "handling": "handled"}));
+    let r = patch(
+        &srv,
+        &key,
+        &live["id"],
+        &json!({"description": "x", "handling": "handled"}),
+    );
     assert_eq!(r.status, 409, "{}", r.text());
-    assert!(r.json()["error"].as_str().unwrap().contains("still going on"));
+    assert!(r.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("still going on"));
     assert_eq!(detail(&srv, &key, &live["id"])["description"], "");
     // The description alone can be set at any time.
-    let r = patch(&srv, &key, &live["id"], &json!({"description": "asks for a quote"}));
+    let r = patch(
+        &srv,
+        &key,
+        &live["id"],
+        &json!({"description": "asks for a quote"}),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["description"], "asks for a quote");
 
-    let r = patch(&srv, &key, &missed["id"], &json!({"handling": "handled", "handled_by": "Anna"}));
+    let r = patch(
+        &srv,
+        &key,
+        &missed["id"],
+        &json!({"handling": "handled", "handled_by": "Anna"}),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let h = &r.json()["handling"];
     assert_eq!(h["status"], "handled");
@@ -696,9 +911,16 @@ fn patch_sets_description_and_handling_only_after_the_end() {
         (json!({"status": "handled"}), 400),
         (json!({"description": "x".repeat(10_001)}), 400),
     ] {
-        assert_eq!(patch(&srv, &key, &missed["id"], &body).status, status, "{body}");
+        assert_eq!(
+            patch(&srv, &key, &missed["id"], &body).status,
+            status,
+            "{body}"
+        );
     }
-    assert_eq!(patch(&srv, &key, &json!(99999), &json!({"description": "x"})).status, 404);
+    assert_eq!(
+        patch(&srv, &key, &json!(99999), &json!({"description": "x"})).status,
+        404
+    );
     assert_eq!(get(&srv, &key, "/api/v1/calls/abc").status, 404);
 
     // In bulk: all or nothing.
@@ -797,6 +1019,19 @@ fn ingest_throughput() {
     }
     let secs = started.elapsed().as_secs_f64();
     let total = clients * per_client;
+    // The server's own CPU time (utime + stime, in clock ticks of 10 ms), per event.
+    let cpu_ms = std::fs::read_to_string(format!("/proc/{}/stat", srv.child.id()))
+        .ok()
+        .and_then(|s| {
+            let f: Vec<&str> = s.rsplit_once(')')?.1.split_whitespace().collect();
+            Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) * 10.0)
+        })
+        .unwrap_or(f64::NAN);
+    println!(
+        "server CPU {:.0} ms = {:.0} µs per event",
+        cpu_ms,
+        cpu_ms * 1000.0 / total as f64
+    );
     let metrics = srv.get("/metrics").text();
     let commits = metrics
         .lines()

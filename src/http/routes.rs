@@ -2,7 +2,7 @@
 //! module under `vendors/`.
 
 use super::{percent_decode, Ctx, Method, Request, Response};
-use crate::{api, vendors};
+use crate::{api, vendors, web};
 
 /// A handler gets its worker context, the request and the values of the pattern's `{name}` segments.
 pub type Handler = fn(&mut Ctx, &Request, &Params) -> Response;
@@ -21,6 +21,16 @@ pub struct Route {
 const fn get(pattern: &'static str, name: &'static str, handler: Handler) -> Route {
     Route {
         method: Method::Get,
+        pattern,
+        name,
+        lookup: false,
+        handler,
+    }
+}
+
+const fn post(pattern: &'static str, name: &'static str, handler: Handler) -> Route {
+    Route {
+        method: Method::Post,
         pattern,
         name,
         lookup: false,
@@ -94,6 +104,13 @@ pub static ROUTES: &[Route] = &[
         lookup: false,
         handler: vendors::threecx::create,
     },
+    Route {
+        method: Method::Post,
+        pattern: "/3cx/journal",
+        name: "threecx_journal",
+        lookup: false,
+        handler: vendors::threecx::journal::report_call,
+    },
     lookup(
         "/v1/contacts",
         "propstack_contacts",
@@ -106,6 +123,7 @@ pub static ROUTES: &[Route] = &[
     ),
     // Phones: Snom, Snom DECT, Yealink, Grandstream.
     lookup("/snom/incoming", "snom_incoming", vendors::snom::incoming),
+    get("/snom/event", "snom_event", vendors::snom::events::event),
     get(
         "/snom/directory",
         "snom_directory",
@@ -129,6 +147,7 @@ pub static ROUTES: &[Route] = &[
         "yealink_phonebook",
         vendors::yealink::phonebook,
     ),
+    get("/yealink/event", "yealink_event", vendors::yealink::event),
     get(
         "/grandstream/phonebook.xml",
         "grandstream_phonebook",
@@ -139,6 +158,88 @@ pub static ROUTES: &[Route] = &[
         "grandstream_phonebook_keyed",
         vendors::grandstream::phonebook,
     ),
+    // The admin web UI (web/): pages, forms, the live event stream and the embedded assets.
+    get("/assets/{name}", "web_assets", web::assets),
+    get("/setup", "web_setup", web::setup::get_setup),
+    post("/setup", "web_setup_post", web::setup::post_setup),
+    get("/setup/office", "web_setup_office", web::setup::get_office),
+    post(
+        "/setup/office",
+        "web_setup_office_post",
+        web::setup::post_office,
+    ),
+    get("/login", "web_login", web::setup::get_login),
+    post("/login", "web_login_post", web::setup::post_login),
+    post("/logout", "web_logout", web::setup::post_logout),
+    post("/me/language", "web_language", web::setup::post_language),
+    get("/", "web_dashboard", web::calls::dashboard),
+    get("/events", "web_events", web::events::events),
+    get("/calls", "web_calls", web::calls::list),
+    get("/calls.csv", "web_calls_csv", web::calls::csv_export),
+    get("/calls/missed", "web_missed", web::calls::missed),
+    post("/calls/missed", "web_missed_post", web::calls::post_missed),
+    get("/calls/{id}", "web_call", web::calls::detail),
+    post("/calls/{id}", "web_call_post", web::calls::post_detail),
+    get("/contacts", "web_contacts", web::contacts::list),
+    get("/contacts/new", "web_contact_new", web::contacts::new),
+    post("/contacts/new", "web_contact_create", web::contacts::create),
+    get(
+        "/contacts/export.csv",
+        "web_contacts_csv",
+        web::contacts::export,
+    ),
+    get(
+        "/contacts/export.vcf",
+        "web_contacts_vcf",
+        web::contacts::export,
+    ),
+    get(
+        "/contacts/import",
+        "web_contacts_import",
+        web::contacts::import_form,
+    ),
+    post(
+        "/contacts/import",
+        "web_contacts_import_post",
+        web::contacts::import,
+    ),
+    get("/contacts/{id}", "web_contact", web::contacts::detail),
+    get(
+        "/contacts/{id}/edit",
+        "web_contact_edit",
+        web::contacts::edit,
+    ),
+    post(
+        "/contacts/{id}/edit",
+        "web_contact_update",
+        web::contacts::update,
+    ),
+    post(
+        "/contacts/{id}/delete",
+        "web_contact_delete",
+        web::contacts::delete,
+    ),
+    get("/operators", "web_operators", web::operators::list),
+    post(
+        "/operators/link",
+        "web_operators_link",
+        web::operators::link,
+    ),
+    get("/reports", "web_reports", web::reports::report),
+    get("/integrations", "web_integrations", web::integrations::get),
+    post(
+        "/integrations/keys",
+        "web_keys_create",
+        web::integrations::create_key,
+    ),
+    post(
+        "/integrations/keys/{id}/revoke",
+        "web_keys_revoke",
+        web::integrations::revoke_key,
+    ),
+    get("/settings", "web_settings", web::settings_page::get),
+    post("/settings", "web_settings_post", web::settings_page::post),
+    get("/settings/backup", "web_backup", web::settings_page::backup),
 ];
 
 /// The index used in metrics for requests that matched no route (or failed before routing).

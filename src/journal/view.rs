@@ -222,3 +222,33 @@ mod tests {
         }
     }
 }
+#[cfg(test)]
+mod tmp_bench {
+    #[test]
+    #[ignore]
+    fn tmp_normalize_speed() {
+        let m = crate::number::NumberModel {
+            area_code: "30".into(),
+            outside_prefix: "0".into(),
+            ..Default::default()
+        };
+        for s in [
+            "+49301234567",
+            "030 1234567",
+            "10",
+            "sip:11@pbx.local",
+            "anonymous",
+        ] {
+            let t = std::time::Instant::now();
+            for _ in 0..2000 {
+                std::hint::black_box(m.normalize(std::hint::black_box(s)).ok());
+            }
+            println!("{s}: {:?} per normalize", t.elapsed() / 2000);
+        }
+        let t = std::time::Instant::now();
+        for _ in 0..200 {
+            std::hint::black_box(crate::settings::Settings::default().number_model());
+        }
+        println!("model: {:?}", t.elapsed() / 200);
+    }
+}

@@ -10,6 +10,7 @@
 //! Domain modules call named functions here (`Reader::phones_by_e164`, `contacts::insert`), never SQL.
 
 pub mod auth;
+pub mod call_reads;
 pub mod calls;
 pub mod contacts;
 pub mod directory;
@@ -118,8 +119,9 @@ impl Store {
         )?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "query_only", true)?;
-        // A small page cache per reader keeps idle memory low; the OS page cache does the rest.
-        conn.pragma_update(None, "cache_size", -2048)?;
+        // A small page cache per reader keeps memory low with many workers; the OS page cache does
+        // the rest.
+        conn.pragma_update(None, "cache_size", -512)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Reader { conn })
     }

@@ -76,7 +76,10 @@ pub fn insert_session(
 }
 
 pub fn delete_session(tx: &Connection, token_hash: &str) -> Result<()> {
-    tx.execute("DELETE FROM web_sessions WHERE token_hash = ?1", [token_hash])?;
+    tx.execute(
+        "DELETE FROM web_sessions WHERE token_hash = ?1",
+        [token_hash],
+    )?;
     Ok(())
 }
 
@@ -96,7 +99,13 @@ pub fn set_user_employee(tx: &Connection, user_id: i64, employee_id: Option<i64>
     Ok(())
 }
 
-pub fn insert_comment(tx: &Connection, call_id: i64, author: &str, body: &str, now: i64) -> Result<i64> {
+pub fn insert_comment(
+    tx: &Connection,
+    call_id: i64,
+    author: &str,
+    body: &str,
+    now: i64,
+) -> Result<i64> {
     tx.execute(
         "INSERT INTO call_comments(call_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![call_id, author, body, now],
@@ -119,10 +128,17 @@ pub fn insert_task(
     Ok(tx.last_insert_rowid())
 }
 
-pub fn set_task_done(tx: &Connection, task_id: i64, done: bool, now: i64) -> Result<()> {
+/// Ticks (or unticks) a task of a call; a task of another call is left alone.
+pub fn set_task_done(
+    tx: &Connection,
+    call_id: i64,
+    task_id: i64,
+    done: bool,
+    now: i64,
+) -> Result<()> {
     tx.execute(
-        "UPDATE call_tasks SET done_at = CASE WHEN ?2 THEN ?3 ELSE NULL END WHERE id = ?1",
-        params![task_id, done, now],
+        "UPDATE call_tasks SET done_at = CASE WHEN ?3 THEN ?4 ELSE NULL END WHERE id = ?1 AND call_id = ?2",
+        params![task_id, call_id, done, now],
     )?;
     Ok(())
 }

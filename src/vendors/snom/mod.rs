@@ -15,17 +15,26 @@
 //! - `GET` and `POST /snom/tbook.xml[?limit=N]`: tbook `version="2.0"` with `complete="true"`, every
 //!   contact with all its numbers. Phones fetch it with POST (§3.2 option B). `limit` caps the numbers
 //!   sent, for old models with 100 or 250 directory slots (§2.8).
+//! - `GET /snom/event?ev=...`: the action URLs that feed the call journal, in [`events`]. The pop-up
+//!   URL is also the phone's incoming action URL, so `/snom/incoming` records the ringing too (when
+//!   its key has the `journal` scope) and shows the caller's previous call.
+
+pub mod events;
 
 use std::ops::ControlFlow;
+
+use jiff::tz::TimeZone;
 
 use crate::auth::Scope;
 use crate::contacts::{Contact, PhoneKind};
 use crate::http::routes::Params;
 use crate::http::{Ctx, Request, Response};
+use crate::journal::{self, Direction, Status};
 use crate::lookup::{self, Outcome};
 use crate::number::NumberModel;
 use crate::phonebook::{self, Group, Page, SearchMode};
 use crate::provision::{self, url_encode};
+use crate::store::call_reads::LastCallRow;
 use crate::store::directory::Filter;
 use crate::xml::{self, XmlWriter};
 
@@ -49,23 +58,93 @@ pub struct LastCall {
 }
 
 pub fn incoming(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
-    if let Err(e) = ctx.authorize(req, Scope::Lookup) {
-        return Response::unauthorized(&e, false);
-    }
+    let key = match ctx.authorize(req, Scope::Lookup) {
+        Ok(k) => k,
+        Err(e) => return Response::unauthorized(&e, false),
+    };
     let remote = req.param("remote").unwrap_or_default();
-    let outcome = match lookup::lookup(&ctx.reader, ctx.model(), &remote) {
+    let outcome = lookup::lookup(&ctx.reader, ctx.model(), &remote);
+    // Read before the ringing is recorded; calls still going on are never the "last call" anyway.
+    let last_call = match &outcome {
+        Ok(o) if !o.matches.is_empty() => last_call(ctx, o),
+        _ => None,
+    };
+    if key.has_scope(Scope::Journal) {
+        events::record_incoming(ctx, req);
+    } else {
+        log::debug!(
+            "snom incoming call: the key has no journal scope, so the call is not journaled"
+        );
+    }
+    let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
             log::debug!("snom incoming call from {remote:?}: nothing to show: {e}");
             return Response::text(200, "");
         }
     };
-    // There is no call journal to ask yet, so there is no last call to show.
-    let last_call: Option<LastCall> = None;
     match popup(&outcome, ctx.model(), last_call.as_ref()) {
         Some(doc) => Response::xml(doc),
         None => Response::text(200, ""),
     }
+}
+
+/// The caller's previous call for the pop-up; a read error only costs the line.
+fn last_call(ctx: &Ctx, outcome: &Outcome) -> Option<LastCall> {
+    let key = journal::remote_key(&outcome.normalized)?;
+    match ctx.reader.last_ended_call(&key) {
+        Ok(row) => {
+            let tz = TimeZone::get(ctx.settings().get("office.timezone")).unwrap_or(TimeZone::UTC);
+            row.map(|r| describe_last_call(&r, &tz, crate::store::now()))
+        }
+        Err(e) => {
+            log::warn!("snom incoming call: the caller's last call can't be read: {e}");
+            None
+        }
+    }
+}
+
+/// Words a previous call for the pop-up's line: when in the office's time zone (`today 14:02`,
+/// `Mon 14:02` within the last week, else the date) and what happened, naming the employee (or the
+/// extension) that took or made it.
+pub fn describe_last_call(row: &LastCallRow, tz: &TimeZone, now: i64) -> LastCall {
+    let zoned = |t: i64| {
+        jiff::Timestamp::from_second(t)
+            .ok()
+            .map(|ts| ts.to_zoned(tz.clone()))
+    };
+    let when = match (zoned(row.started_at), zoned(now)) {
+        (Some(at), Some(today)) => {
+            let days = (today.date() - at.date()).get_days();
+            if days == 0 {
+                at.strftime("today %H:%M").to_string()
+            } else if (1..7).contains(&days) {
+                at.strftime("%a %H:%M").to_string()
+            } else {
+                at.strftime("%Y-%m-%d").to_string()
+            }
+        }
+        _ => String::new(),
+    };
+    let who = row
+        .employee
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .or_else(|| row.extension.as_ref().map(|x| format!("ext. {x}")));
+    let by = |verb: &str, fallback: &str| match &who {
+        Some(w) => format!("{verb} {w}"),
+        None => fallback.to_string(),
+    };
+    let what = match (row.direction, row.status) {
+        (Direction::Out, Status::Answered) => by("called by", "outgoing, answered"),
+        (Direction::Out, Status::Busy) => "outgoing, busy".to_string(),
+        (Direction::Out, _) => by("not reached by", "outgoing, not answered"),
+        (_, Status::Answered) => by("answered by", "answered"),
+        (_, Status::Busy) => "busy".to_string(),
+        (_, Status::Failed) => "failed".to_string(),
+        _ => "missed".to_string(),
+    };
+    LastCall { when, what }
 }
 
 /// The pop-up for a looked-up caller, or `None` when nobody matched (the phone then gets an empty
@@ -374,6 +453,77 @@ mod tests {
     #[test]
     fn the_input_token_survives_url_encoding() {
         assert_eq!(url_encode(INPUT_TOKEN), INPUT_TOKEN);
+    }
+
+    #[test]
+    fn last_calls_are_worded_for_the_office() {
+        let tz = TimeZone::get("Europe/Berlin").unwrap();
+        // Friday 2024-03-01 15:00 in Berlin.
+        let now = 1_709_301_600;
+        let row = |started_at, direction, status, employee: Option<&str>, ext: Option<&str>| {
+            LastCallRow {
+                started_at,
+                direction,
+                status,
+                extension: ext.map(str::to_string),
+                employee: employee.map(str::to_string),
+            }
+        };
+        let cases = [
+            (
+                row(
+                    now - 3600,
+                    Direction::In,
+                    Status::Answered,
+                    Some("Anna"),
+                    Some("10"),
+                ),
+                "today 14:00",
+                "answered by Anna",
+            ),
+            (
+                row(
+                    now - 86_400,
+                    Direction::In,
+                    Status::Missed,
+                    None,
+                    Some("10"),
+                ),
+                "Thu 15:00",
+                "missed",
+            ),
+            (
+                row(
+                    now - 3 * 86_400,
+                    Direction::Out,
+                    Status::Answered,
+                    None,
+                    Some("11"),
+                ),
+                "Tue 15:00",
+                "called by ext. 11",
+            ),
+            (
+                row(
+                    now - 20 * 86_400,
+                    Direction::Out,
+                    Status::NotAnswered,
+                    None,
+                    None,
+                ),
+                "2024-02-10",
+                "outgoing, not answered",
+            ),
+            (
+                row(now - 60, Direction::In, Status::Busy, None, None),
+                "today 14:59",
+                "busy",
+            ),
+        ];
+        for (r, when, what) in cases {
+            let l = describe_last_call(&r, &tz, now);
+            assert_eq!((l.when.as_str(), l.what.as_str()), (when, what), "{r:?}");
+        }
     }
 
     #[test]

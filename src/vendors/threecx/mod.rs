@@ -28,7 +28,9 @@
 //! `Notanswered`), `direction`, `number`, `name`, `agent`, `agent_first_name`, `duration` (`hh:mm:ss`),
 //! `duration_seconds`, `date_time` (the PBX's locale), `start_utc`, `end_utc` (`yyyy-MM-ddTHH:mm:ssZ`),
 //! `entity_id` and `entity_type`. 3CX gives no call id (pbx-apis.md §1.4), and a variable 3CX doesn't
-//! fill may arrive as its literal `[Name]`.
+//! fill may arrive as its literal `[Name]`. [`journal`] turns that body into call events.
+
+pub mod journal;
 
 use serde_json::{json, Map, Value};
 

@@ -1,0 +1,203 @@
+//! Login sessions, CSRF tokens and the login rate limit (design §6).
+//!
+//! - A session is a random token in an `HttpOnly; SameSite=Strict` cookie. Only its SHA-256 is stored,
+//!   so a copy of the database can't be used to log in.
+//! - Each session has its own random CSRF token, put in every form as a hidden field and checked on every
+//!   state-changing request. Before login (the login and setup forms) a double-submit cookie does the
+//!   same job.
+//! - Failed logins are counted per client address; after [`MAX_FAILS`] in [`FAIL_WINDOW`] further tries
+//!   are refused until the window has passed.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::auth::{self, Role};
+use crate::http::{Ctx, Request};
+use crate::store::{self, web::SessionRow, Store, StoreError};
+
+/// The session cookie's name.
+pub const COOKIE: &str = "rb_session";
+/// The pre-login CSRF cookie's name (double submit for the login and setup forms).
+pub const PRE_COOKIE: &str = "rb_pre";
+/// How long a session lasts.
+pub const LIFETIME: i64 = 12 * 3600;
+
+const MAX_FAILS: usize = 10;
+const FAIL_WINDOW: Duration = Duration::from_secs(300);
+
+/// The logged-in user as a page sees them.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub user_id: i64,
+    pub name: String,
+    pub role: Role,
+    pub language: String,
+    pub employee_id: Option<i64>,
+    pub csrf: String,
+}
+
+impl Session {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+fn sha256_hex(s: &str) -> String {
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Compares two secrets without an early exit, so timing doesn't tell how much of a guess was right.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Starts a session for a user; returns the cookie's value (the raw token).
+pub fn create(store: &Store, user_id: i64) -> Result<String, StoreError> {
+    let token = auth::random_token(40);
+    let csrf = auth::random_token(32);
+    let hash = sha256_hex(&token);
+    let now = store::now();
+    store.write(move |tx| {
+        store::web::insert_session(tx, &hash, user_id, &csrf, now, now + LIFETIME)
+    })?;
+    Ok(token)
+}
+
+/// Ends the request's session, if any.
+pub fn destroy(store: &Store, req: &Request) -> Result<(), StoreError> {
+    if let Some(t) = req.cookie(COOKIE) {
+        let hash = sha256_hex(&t);
+        store.write(move |tx| store::web::delete_session(tx, &hash))?;
+    }
+    Ok(())
+}
+
+/// The request's session, if its cookie names a live one.
+pub fn current(ctx: &Ctx, req: &Request) -> Result<Option<Session>, StoreError> {
+    let Some(token) = req
+        .cookie(COOKIE)
+        .filter(|t| !t.is_empty() && t.len() <= 100)
+    else {
+        return Ok(None);
+    };
+    let row = ctx.reader.web_session(&sha256_hex(&token), store::now())?;
+    Ok(row.map(|r: SessionRow| Session {
+        user_id: r.user_id,
+        name: r.name,
+        role: r.role.parse().unwrap_or(Role::Staff),
+        language: r.language,
+        employee_id: r.employee_id,
+        csrf: r.csrf,
+    }))
+}
+
+/// The `Set-Cookie` value for a new session.
+pub fn cookie(token: &str) -> String {
+    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={LIFETIME}")
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie() -> String {
+    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+}
+
+/// The pre-login CSRF token: the request's cookie if it has a sane one, else a new one (to be set).
+pub fn pre_token(req: &Request) -> (String, bool) {
+    match req
+        .cookie(PRE_COOKIE)
+        .filter(|t| t.len() == 32 && t.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
+        Some(t) => (t, false),
+        None => (auth::random_token(32), true),
+    }
+}
+
+pub fn pre_cookie(token: &str) -> String {
+    format!("{PRE_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict")
+}
+
+/// Whether a form's `csrf` field matches the pre-login cookie.
+pub fn pre_ok(req: &Request, form_value: Option<&str>) -> bool {
+    match (req.cookie(PRE_COOKIE), form_value) {
+        (Some(c), Some(f)) => !c.is_empty() && same_secret(&c, f),
+        _ => false,
+    }
+}
+
+static FAILS: Mutex<Option<HashMap<IpAddr, Vec<Instant>>>> = Mutex::new(None);
+
+fn fails() -> std::sync::MutexGuard<'static, Option<HashMap<IpAddr, Vec<Instant>>>> {
+    // A panic while holding this lock leaves at worst a stale counter; keep going.
+    FAILS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Whether this address may try to log in now.
+pub fn may_try(ip: IpAddr) -> bool {
+    let mut g = fails();
+    let map = g.get_or_insert_with(HashMap::new);
+    let v = map.entry(ip).or_default();
+    v.retain(|t| t.elapsed() < FAIL_WINDOW);
+    v.len() < MAX_FAILS
+}
+
+/// Counts a failed login from this address.
+pub fn failed(ip: IpAddr) {
+    let mut g = fails();
+    let map = g.get_or_insert_with(HashMap::new);
+    if map.len() > 10_000 {
+        map.clear();
+    }
+    map.entry(ip).or_default().push(Instant::now());
+}
+
+/// Forgets the failures of an address after a successful login.
+pub fn succeeded(ip: IpAddr) {
+    if let Some(map) = fails().as_mut() {
+        map.remove(&ip);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "abcd"));
+        assert!(!same_secret("", "a"));
+    }
+
+    #[test]
+    fn rate_limit_blocks_after_max_fails_per_address() {
+        let ip: IpAddr = "192.0.2.77".parse().unwrap();
+        let other: IpAddr = "192.0.2.78".parse().unwrap();
+        for _ in 0..MAX_FAILS {
+            assert!(may_try(ip));
+            failed(ip);
+        }
+        assert!(!may_try(ip));
+        assert!(may_try(other));
+        succeeded(ip);
+        assert!(may_try(ip));
+    }
+
+    #[test]
+    fn cookies_are_http_only_and_strict() {
+        let c = cookie("tok");
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict"));
+        assert!(clear_cookie().contains("Max-Age=0"));
+    }
+}
