@@ -26,6 +26,7 @@
 #     /etc/machine-id and no SSH host keys, so every box gets its own.
 #
 # Environment: RINGBOOK_DEB (a prebuilt arm64 .deb), RINGBOOK_MIRROR, RINGBOOK_SECURITY_MIRROR,
+# RINGBOOK_XZ=0 (leave the .img uncompressed), RINGBOOK_KEEP_WORK=1 and RINGBOOK_ROOTFS=DIR (see below),
 # RINGBOOK_INITRAMFS=small (a short module list: the initramfs builds in under a minute instead of about
 # ten, but this is NOT verified on a real Pi; the default, MODULES=most, is Debian's).
 set -euo pipefail
@@ -86,6 +87,9 @@ virtio_pci
 virtio_mmio
 EOF
     fi
+    # The root filesystem is ext4 (fstab names it by label, which a build can't resolve): this puts
+    # e2fsck into the initramfs, so fsck.repair=yes can mend the root after a power cut.
+    echo "FSTYPE=ext4" >"$ROOT/etc/initramfs-tools/conf.d/ringbook-fstype.conf"
     rm -f "$ROOT/usr/sbin/update-initramfs"
     in_root dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs
     t=$(date +%s)
@@ -135,17 +139,23 @@ ROOT="$work/rootfs"
 PACKAGES=(systemd-sysv udev kmod linux-image-arm64 raspi-firmware initramfs-tools iproute2 ca-certificates
     netbase systemd-timesyncd systemd-resolved dosfstools e2fsprogs fdisk tzdata adduser avahi-daemon
     openssh-server)
-echo "== mmdebstrap: Debian 12 arm64 minbase with ${PACKAGES[*]}"
 t=$(date +%s)
-mmdebstrap --mode=root --variant=minbase --architectures=arm64 \
-    --include="$(IFS=,; echo "${PACKAGES[*]}")" \
-    --essential-hook='chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs' \
-    --essential-hook='printf "#!/bin/sh\necho \"update-initramfs: deferred until the image is finished\"\n" >"$1/usr/sbin/update-initramfs"; chmod 755 "$1/usr/sbin/update-initramfs"' \
-    --customize-hook="\"$PWD/image/build-image.sh\" --customize \"\$1\" \"$DEB\" \"$INITRAMFS\"" \
-    bookworm "$ROOT" \
-    "deb $MIRROR bookworm main non-free-firmware" \
-    "deb $MIRROR bookworm-updates main non-free-firmware" \
-    "deb $SECURITY bookworm-security main non-free-firmware"
+if [ -n "${RINGBOOK_ROOTFS:-}" ]; then
+    # For work on the steps below: a root filesystem kept by an earlier RINGBOOK_KEEP_WORK=1 build.
+    echo "== copying the root filesystem from $RINGBOOK_ROOTFS"
+    cp -a "$RINGBOOK_ROOTFS" "$ROOT"
+else
+    echo "== mmdebstrap: Debian 12 arm64 minbase with ${PACKAGES[*]}"
+    mmdebstrap --mode=root --variant=minbase --architectures=arm64 \
+        --include="$(IFS=,; echo "${PACKAGES[*]}")" \
+        --essential-hook='chroot "$1" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs' \
+        --essential-hook='printf "#!/bin/sh\necho \"update-initramfs: deferred until the image is finished\"\n" >"$1/usr/sbin/update-initramfs"; chmod 755 "$1/usr/sbin/update-initramfs"' \
+        --customize-hook="\"$PWD/image/build-image.sh\" --customize \"\$1\" \"$DEB\" \"$INITRAMFS\"" \
+        bookworm "$ROOT" \
+        "deb $MIRROR bookworm main non-free-firmware" \
+        "deb $MIRROR bookworm-updates main non-free-firmware" \
+        "deb $SECURITY bookworm-security main non-free-firmware"
+fi
 echo "== root filesystem in $(($(date +%s) - t)) s"
 
 # --- what every box must get fresh, and what no box may have ----------------------------------------------
@@ -161,8 +171,11 @@ if awk -F: '$2 !~ /^(\*|!)/ {print $1; bad=1} END {exit !bad}' "$ROOT/etc/shadow
     exit 1
 fi
 # What the Pi's firmware needs to boot the Debian kernel on a Pi 3 (bootcode.bin, start.elf) and a Pi 4
-# (start4.elf), with the upstream device trees (config.txt says upstream_kernel=1).
-for f in vmlinuz initrd.img config.txt cmdline.txt bootcode.bin start.elf start4.elf \
+# (start4.elf): the kernel and initrd that config.txt names, and the upstream device trees (config.txt
+# says upstream_kernel=1).
+kernel=$(sed -n 's/^kernel=//p' "$ROOT/boot/firmware/config.txt")
+initrd=$(sed -n 's/^initramfs \([^ ]*\).*/\1/p' "$ROOT/boot/firmware/config.txt")
+for f in "${kernel:-kernel=}" "${initrd:-initramfs}" config.txt cmdline.txt bootcode.bin start.elf start4.elf \
     bcm2837-rpi-3-b.dtb bcm2837-rpi-3-b-plus.dtb bcm2711-rpi-4-b.dtb; do
     [ -s "$ROOT/boot/firmware/$f" ] || { echo "error: /boot/firmware/$f is missing" >&2; ls "$ROOT/boot/firmware" >&2; exit 1; }
 done
@@ -177,8 +190,8 @@ mkfs.vfat -C -F 32 -n RASPIFIRM "$work/fat.img" $((FAT_MB * 1024)) >/dev/null
 mcopy -s -i "$work/fat.img" "$work"/firmware/* ::
 used_mb=$(du -sm "$ROOT" | cut -f1)
 ROOT_MB=$((used_mb + used_mb / 4 + 256))
-mkfs.ext4 -q -L RASPIROOT -d "$ROOT" "$work/root.img" "${ROOT_MB}M"
-e2fsck -fn "$work/root.img" >/dev/null
+mkfs.ext4 -q -L RASPIROOT -d "$ROOT" "$work/root.img" "${ROOT_MB}M" >/dev/null
+e2fsck -fn "$work/root.img" >/dev/null 2>&1 || { echo "error: the root filesystem does not check clean" >&2; exit 1; }
 IMG="$OUT/$NAME.img"
 rm -f "$IMG" "$IMG.xz" "$IMG.xz.sha256"
 truncate -s $((4 + FAT_MB + ROOT_MB))M "$IMG"
@@ -190,9 +203,15 @@ start=$(((4 + FAT_MB) * 2048)), size=$((ROOT_MB * 2048)), type=83
 EOF
 dd if="$work/fat.img" of="$IMG" bs=1M seek=4 conv=notrunc,sparse status=none
 dd if="$work/root.img" of="$IMG" bs=1M seek=$((4 + FAT_MB)) conv=notrunc,sparse status=none
-mdir -i "$IMG@@4M" ::vmlinuz >/dev/null
-echo "== image assembled in $(($(date +%s) - t)) s: $(sfdisk -d "$IMG" | grep '^/' | tr -s ' ' | paste -sd ';')"
+mdir -i "$IMG@@4M" "::$kernel" >/dev/null
+echo "== image assembled in $(($(date +%s) - t)) s: $(sfdisk -d "$IMG" | grep "^$IMG" | tr -s ' ' | paste -sd ';')"
 
+if [ "${RINGBOOK_XZ:-1}" = 0 ]; then
+    # For work on the image: skip the compression (minutes); image/test-image.sh takes the .img too.
+    echo "== $IMG: $(($(stat -c %s "$IMG") / 1048576)) MiB, not compressed (RINGBOOK_XZ=0)"
+    echo "== image built in $(($(date +%s) - started)) s"
+    exit 0
+fi
 t=$(date +%s)
 raw_size=$(stat -c %s "$IMG")
 xz -T0 -6 "$IMG"

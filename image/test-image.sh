@@ -3,7 +3,8 @@
 #
 #   image/test-image.sh                    # qemu -M virt (cortex-a72, 2 cores, 1 GiB), about a minute
 #   image/test-image.sh raspi3b            # qemu's Raspberry Pi 3B with the Pi 3 device tree, slower
-#   image/test-image.sh virt IMAGE.img.xz  # a given image (default: the newest in build-output/)
+#   image/test-image.sh virt IMAGE.img.xz  # a given image, .img.xz or .img (default: the newest
+#                                          # .img.xz in build-output/)
 #
 # It checks the image's checksum, unpacks it to a temporary copy, and puts test files on that copy's boot
 # partition the way a person would with a PC (see image/rootfs/usr/local/sbin/ringbook-firstboot):
@@ -60,9 +61,11 @@ cleanup() {
 trap cleanup EXIT
 
 # --- a private copy with the test's files on its boot partition ----------------------------------------------
-cp "$IMGXZ" "$work/disk.img.xz"
-xz -d -T0 "$work/disk.img.xz" # xz writes the unpacked file sparse
 DISK="$work/disk.img"
+case "$IMGXZ" in
+    *.xz) cp "$IMGXZ" "$DISK.xz" && xz -d -T0 "$DISK.xz" ;; # xz writes the unpacked file sparse
+    *) cp --sparse=always "$IMGXZ" "$DISK" ;;
+esac
 if [ "$MODE" = raspi3b ]; then
     # qemu's SD card must be a power of two in size; the extra room also exercises the root grow.
     size=$(stat -c %s "$DISK") p2=1
@@ -85,8 +88,12 @@ if [ "$MODE" = virt ]; then
     hooks+=("$work/ssh_authorized_keys")
 fi
 mcopy -o -i "$FAT" "${hooks[@]}" ::
-mcopy -i "$FAT" ::vmlinuz "$work/vmlinuz"
-mcopy -i "$FAT" ::initrd.img "$work/initrd.img"
+# The kernel and initrd the Pi's firmware would load: the ones config.txt names.
+mcopy -i "$FAT" ::config.txt "$work/config.txt"
+kernel=$(sed -n 's/^kernel=//p' "$work/config.txt" | tr -d '\r')
+initrd=$(sed -n 's/^initramfs \([^ ]*\).*/\1/p' "$work/config.txt" | tr -d '\r')
+mcopy -i "$FAT" "::$kernel" "$work/vmlinuz" || fail "no kernel '$kernel' on the boot partition"
+mcopy -i "$FAT" "::$initrd" "$work/initrd.img" || fail "no initrd '$initrd' on the boot partition"
 
 free_port() {
     local p
@@ -123,12 +130,12 @@ fi
 echo "== booting $(basename "$IMGXZ") under qemu -M $MODE (HTTP on 127.0.0.1:$HTTP_PORT)"
 t0=$(date +%s%N)
 ms_since_start() { echo $((($(date +%s%N) - t0) / 1000000)); }
-"${QEMU[@]}" &
+"${QEMU[@]}" 2>"$work/qemu.log" &
 qpid=$!
 URL="http://127.0.0.1:$HTTP_PORT"
 health=""
 while :; do
-    kill -0 "$qpid" 2>/dev/null || fail "qemu exited"
+    kill -0 "$qpid" 2>/dev/null || { cat "$work/qemu.log" >&2; fail "qemu exited"; }
     health=$(curl -fsS --max-time 3 "$URL/healthz" 2>/dev/null || true)
     [ -z "$health" ] || break
     [ "$(ms_since_start)" -lt $((TIMEOUT * 1000)) ] || fail "no HTTP answer within $TIMEOUT s"
@@ -151,7 +158,7 @@ for _ in $(seq 1 30); do
     grep -aq 'setup code is' "$work"/console*.log && break
     sleep 2
 done
-grep -a 'ringbook-firstboot:\|ringbook: ' "$work"/console*.log | tr -d '\r' | sort -u | sed 's/^/   console: /'
+grep -ah 'ringbook-firstboot:\|ringbook: ' "$work"/console*.log | tr -d '\r' | sort -u | sed 's/^/   console: /'
 code=$(grep -aho 'the one-time setup code is [A-Z0-9-]*' "$work"/console*.log | tail -n1 | awk '{print $NF}')
 [[ "$code" =~ ^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$ ]] && ok "the console shows the setup code $code" || fail "no setup code on the console"
 grep -aq 'ringbook-firstboot: root filesystem .* grown' "$work"/console*.log && ok "root filesystem grown" || fail "root not grown"

@@ -3,7 +3,7 @@
 # install, the service's own command line answering /healthz, upgrade (database, data and an edited
 # /etc/default/ringbook kept), remove (data kept) and purge (data, user, group and every file gone).
 #
-#   sudo scripts/test-deb.sh           # amd64; about 3 minutes here, most of it building the chroot
+#   sudo scripts/test-deb.sh           # amd64; about 1.5 minutes here (35 s with the release build done)
 #   sudo scripts/test-deb.sh arm64     # the arm64 package under qemu-user (binfmt); slower
 #
 # Needs root (chroot) and a Debian mirror. Not part of scripts/test.sh: it takes minutes and needs root.

@@ -48,8 +48,7 @@ pub struct ServeArgs {
     /// Address and port to serve HTTP on.
     #[arg(long, env = "RINGBOOK_LISTEN", default_value = "0.0.0.0:8080")]
     pub listen: SocketAddr,
-    /// Worker threads answering requests (default 64). A worker waits while its event is group-committed,
-    /// so this bounds how many events share one commit.
+    /// Worker threads answering requests (default 16).
     #[arg(long, env = "RINGBOOK_WORKERS")]
     pub workers: Option<usize>,
     /// Seconds a connection may stay silent (idle keep-alive, or a stalled client) before it is closed.
@@ -346,10 +345,10 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-/// Request workers by default. Each one blocks while its call event waits for the group commit, so the
-/// number of workers is also the most events one commit can carry; 64 lets a commit take a burst of
-/// events while costing little memory (a small stack and a 512 KiB page cache each).
-const DEFAULT_WORKERS: usize = 64;
+/// Request workers by default. Call events don't hold a worker while they wait for their commit
+/// (`http::Response::later`), so a few workers per core keep both cores busy; each one costs a read
+/// connection with its page cache, and a thread's share of the number parser's pattern caches.
+const DEFAULT_WORKERS: usize = 16;
 
 fn serve(store: &Store, cli: &Cli, args: &ServeArgs) -> Result<(), String> {
     let workers = args.workers.unwrap_or(DEFAULT_WORKERS).clamp(1, 256);
@@ -364,6 +363,8 @@ fn serve(store: &Store, cli: &Cli, args: &ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("the phone-book search keys could not be filled: {e}"))?;
     journal::janitor::spawn(store.clone())
         .map_err(|e| format!("the journal janitor could not be started: {e}"))?;
+    crate::sources::start(store.clone())
+        .map_err(|e| format!("the call sources could not be started: {e}"))?;
     let config = http::Config {
         listen: args.listen,
         workers,
@@ -525,7 +526,7 @@ fn settings_cmd(store: &Store, cmd: &SettingsCmd) -> Result<(), String> {
                 println!(
                     "{} = {:?}\n    {}",
                     spec.key,
-                    s.get(spec.key),
+                    settings::shown(spec.key, s.get(spec.key)),
                     spec.description
                 );
             }
@@ -539,7 +540,7 @@ fn settings_cmd(store: &Store, cmd: &SettingsCmd) -> Result<(), String> {
         SettingsCmd::Set { key, value } => {
             let before = load_settings(store)?.number_model();
             let v = settings::set(store, key, value).map_err(|e| e.to_string())?;
-            println!("{key} = {v:?}");
+            println!("{key} = {:?}", settings::shown(key, &v));
             if key.starts_with("number.") && key != "number.match_tail" {
                 let model = load_settings(store)?.number_model();
                 if model.country != before.country

@@ -17,6 +17,7 @@ pub mod number;
 pub mod phonebook;
 pub mod provision;
 pub mod settings;
+pub mod sources;
 pub mod store;
 pub mod vendors;
 pub mod web;

@@ -108,7 +108,8 @@ impl Target {
     pub fn scopes(self) -> &'static [Scope] {
         match self {
             Target::Snom => &[Scope::Lookup, Scope::Phonebook, Scope::Journal],
-            Target::Yealink | Target::Grandstream | Target::Dect => &[Scope::Phonebook],
+            Target::Yealink => &[Scope::Phonebook, Scope::Journal],
+            Target::Grandstream | Target::Dect => &[Scope::Phonebook],
             Target::ThreeCx => &[Scope::Lookup, Scope::Journal, Scope::Phonebook],
             Target::FreePbx | Target::Asterisk => &[Scope::Lookup],
         }
@@ -233,14 +234,28 @@ pub fn snom(base: &str, key: &str, base_unset: bool) -> String {
     out
 }
 
-/// Yealink phones: the remote phone book with server-side search (`#SEARCH`) and caller lookup in it
-/// (see shared protocols: snom-phones.md §6.1).
+/// The Yealink action URLs that feed the call journal (see shared protocols: snom-phones.md §6.2).
+const YEALINK_ACTIONS: &[&str] = &[
+    "incoming_call",
+    "outgoing_call",
+    "call_established",
+    "call_terminated",
+    "missed_call",
+    "call_remote_canceled",
+    "remote_busy",
+    "cancel_callout",
+    "reject_incoming_call",
+    "forward_incoming_call",
+];
+
+/// Yealink phones: the remote phone book with server-side search (`#SEARCH`) and caller lookup in it,
+/// and the action URLs for the call journal (see shared protocols: snom-phones.md §6.1, §6.2).
 pub fn yealink(base: &str, key: &str, base_unset: bool) -> String {
     let k = url_encode(key);
     let mut out = String::new();
     let mut head = heading("ringbook for Yealink phones.", base_unset);
     head.push("Add to the phone's configuration file (a new file starts with the line #!version:1.0.0.1),".into());
-    head.push("or set the same values on the web UI (Directory > Remote Phone Book).".into());
+    head.push("or set the same values on the web UI (Directory > Remote Phone Book; Features > Action URL).".into());
     head.push("The phone puts the typed search text where #SEARCH stands; flash_time is the refresh in seconds.".into());
     for l in head {
         out.push_str(&format!("## {l}\n"));
@@ -251,6 +266,12 @@ pub fn yealink(base: &str, key: &str, base_unset: bool) -> String {
     out.push_str("remote_phonebook.data.1.name = ringbook\n");
     out.push_str("features.remote_phonebook.enable = 1\n");
     out.push_str("features.remote_phonebook.flash_time = 3600\n");
+    out.push_str("## The call journal: one action URL per call event.\n");
+    for ev in YEALINK_ACTIONS {
+        out.push_str(&format!(
+            "action_url.{ev} = {base}/yealink/event?ev={ev}&mac=$mac&call_id=$call_id&local=$local&remote=$remote&active_user=$active_user&key={k}\n"
+        ));
+    }
     out
 }
 

@@ -152,6 +152,89 @@ fn language(v: &str) -> Result<String, String> {
         .ok_or_else(|| format!("'{v}' is not a language of ringbook; use en, de, it, pt-BR or ru"))
 }
 
+/// A host name or IP address to connect to, or empty for "off".
+fn host_or_empty(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    let ok = v.len() <= 253
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'));
+    if ok {
+        Ok(v.trim_start_matches('[').trim_end_matches(']').to_string())
+    } else {
+        Err(format!(
+            "'{v}' is not a host name or IP address; write e.g. 192.168.178.1, fritz.box or pbx.office.lan (empty turns it off)"
+        ))
+    }
+}
+
+fn tcp_port(v: &str) -> Result<String, String> {
+    match v.trim().parse::<u16>() {
+        Ok(p) if p > 0 => Ok(p.to_string()),
+        _ => Err(format!(
+            "'{v}' is not a TCP port: use a number from 1 to 65535"
+        )),
+    }
+}
+
+/// A manager user name as `manager.conf` sections are named.
+fn ami_user(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    if v.len() <= 64
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'))
+    {
+        Ok(v.to_string())
+    } else {
+        Err(format!(
+            "'{v}' is not a manager user name: use letters, digits, '.', '_', '-' and '@' (at most 64)"
+        ))
+    }
+}
+
+/// A shared secret: any text without control characters (a line break would end the AMI frame it is
+/// sent in). The message never repeats the value.
+fn secret_text(v: &str) -> Result<String, String> {
+    if v.chars().count() > 256 {
+        Err("the secret is longer than 256 characters".into())
+    } else if v.chars().any(char::is_control) {
+        Err("the secret contains control characters such as line breaks".into())
+    } else {
+        Ok(v.to_string())
+    }
+}
+
+/// The token in `/cti/{token}`: it is the only credential the pushing PBX presents, so it must be
+/// long enough not to be guessed. The message never repeats the value.
+fn url_token(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    if v.is_empty()
+        || ((16..=128).contains(&v.len())
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_')))
+    {
+        Ok(v.to_string())
+    } else {
+        Err("the token must be 16 to 128 letters, digits, '-' or '_' (e.g. from 'openssl rand -hex 16'), or empty to turn CTI pushes off".into())
+    }
+}
+
+/// Settings whose values are credentials: listings show whether they are set, never their value, and
+/// nothing logs them.
+pub const SECRETS: &[&str] = &["ami.secret", "cti.token", "placetel.secret"];
+
+/// A value as listings may show it: secrets as `(set)` or `(not set)`.
+pub fn shown(key: &str, value: &str) -> String {
+    if SECRETS.contains(&key) {
+        if value.is_empty() {
+            "(not set)".into()
+        } else {
+            "(set)".into()
+        }
+    } else {
+        value.to_string()
+    }
+}
+
 /// Every setting ringbook knows. Keep the `number.*` keys as they are: the setup wizard, the CLI and the
 /// docs name them.
 pub const SPECS: &[Spec] = &[
@@ -244,6 +327,54 @@ pub const SPECS: &[Spec] = &[
         default: "true",
         description: "Keep calls from and to employees' own numbers (see 'ringbook employee add --number') out of the journal.",
         validate: boolean,
+    },
+    Spec {
+        key: "ami.host",
+        default: "",
+        description: "The Asterisk or FreePBX box whose manager interface (AMI) ringbook journals calls from, e.g. 192.168.1.10. Empty turns the AMI connection off.",
+        validate: host_or_empty,
+    },
+    Spec {
+        key: "ami.port",
+        default: "5038",
+        description: "The TCP port of the Asterisk manager interface (manager.conf 'port', 5038 unless changed).",
+        validate: tcp_port,
+    },
+    Spec {
+        key: "ami.user",
+        default: "",
+        description: "The manager user ringbook logs in as (a [section] of manager.conf with 'read = call,cdr').",
+        validate: ami_user,
+    },
+    Spec {
+        key: "ami.secret",
+        default: "",
+        description: "The manager user's secret from manager.conf. Stored as given (Asterisk needs it), never shown in listings or logs.",
+        validate: secret_text,
+    },
+    Spec {
+        key: "fritzbox.host",
+        default: "",
+        description: "The FRITZ!Box whose call monitor ringbook journals calls from, e.g. 192.168.178.1 or fritz.box. Dial #96*5* on a phone connected to the box once to switch the call monitor on. Empty turns it off.",
+        validate: host_or_empty,
+    },
+    Spec {
+        key: "fritzbox.port",
+        default: "1012",
+        description: "The TCP port of the FRITZ!Box call monitor (1012 on every FRITZ!Box).",
+        validate: tcp_port,
+    },
+    Spec {
+        key: "cti.token",
+        default: "",
+        description: "The secret part of the CTI push URLs /cti/TOKEN (Zammad generic CTI, Placetel) and /cti/TOKEN/sipgate: 16 to 128 letters, digits, '-' or '_'. Empty refuses all CTI pushes. Never shown in listings.",
+        validate: url_token,
+    },
+    Spec {
+        key: "placetel.secret",
+        default: "",
+        description: "The shared secret set in Placetel's External API settings. When set, every Placetel push must carry a valid X-PLACETEL-SIGNATURE (HMAC-SHA256 of the body) or it is refused. Never shown in listings.",
+        validate: secret_text,
     },
     Spec {
         key: "office.timezone",
@@ -394,6 +525,34 @@ pub fn generation() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn call_source_settings_validate_without_echoing_secrets() {
+        assert_eq!(host_or_empty(" fritz.box ").unwrap(), "fritz.box");
+        assert_eq!(host_or_empty("[fe80::1]").unwrap(), "fe80::1");
+        assert_eq!(host_or_empty("").unwrap(), "");
+        assert!(host_or_empty("pbx;rm -rf").is_err());
+        assert_eq!(tcp_port("1012").unwrap(), "1012");
+        assert!(tcp_port("0").is_err());
+        assert!(tcp_port("70000").is_err());
+        assert_eq!(ami_user("ringbook").unwrap(), "ringbook");
+        assert!(ami_user("ring book").is_err());
+        let e = secret_text("line\r\nAction: Originate").unwrap_err();
+        assert!(!e.contains("Originate"), "{e}");
+        assert_eq!(url_token("").unwrap(), "");
+        assert!(url_token("short").is_err());
+        let tok = "0123456789abcdef0123";
+        assert_eq!(url_token(tok).unwrap(), tok);
+        assert!(!url_token("0123456789abcdef/x")
+            .unwrap_err()
+            .contains("0123"));
+        assert_eq!(shown("ami.secret", "x"), "(set)");
+        assert_eq!(shown("cti.token", ""), "(not set)");
+        assert_eq!(shown("ami.host", "pbx"), "pbx");
+        for key in SECRETS {
+            assert!(spec(key).is_ok(), "{key}");
+        }
+    }
 
     #[test]
     fn validators_canonicalize_and_explain() {

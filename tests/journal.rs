@@ -990,6 +990,7 @@ fn ingest_throughput() {
             std::thread::spawn(move || {
                 let stream = TcpStream::connect(addr).unwrap();
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
+                stream.set_nodelay(true).unwrap();
                 let mut w = stream;
                 let ext = ["10", "11", "12"][c % 3];
                 for i in 0..per_client {
@@ -1002,12 +1003,12 @@ fn ingest_throughput() {
                         _ => json!({"event": "hangup", "call_id": call}),
                     }
                     .to_string();
-                    write!(
-                        w,
+                    // One write per request, and no Nagle delay: the numbers measure ringbook, not TCP.
+                    let req = format!(
                         "POST /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Length: {}\r\n\r\n{body}",
                         body.len()
-                    )
-                    .unwrap();
+                    );
+                    w.write_all(req.as_bytes()).unwrap();
                     let r = read_response(&mut reader).unwrap();
                     assert_eq!(r.status, 200, "{}", r.text());
                 }

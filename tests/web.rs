@@ -434,6 +434,11 @@ fn browser_walk_through() {
     if !std::path::Path::new(&chromium).exists()
         || !ui.join("node_modules/playwright-core").exists()
     {
+        // In CI scripts/test.sh has installed both, so a missing browser is a failure, not a skip.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium or tests/ui/node_modules is missing although CI is set; scripts/test.sh installs them"
+        );
         eprintln!(
             "browser_walk_through skipped: run scripts/test.sh to install chromium and tests/ui"
         );

@@ -176,8 +176,16 @@ pub fn post_events(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
         }
     }
     let config = journal::Config::from_settings(ctx.settings());
-    match journal::ingest(&ctx.app.store, &ctx.reader, &config, events) {
-        Ok(done) => Response::json(200, &serde_json::json!({ "events": done })),
+    // Answered from a responder thread once the group commit holding these events returned.
+    let (reply, later) = crossbeam_channel::bounded(1);
+    let queued = journal::ingest_then(&ctx.app.store, &ctx.reader, &config, events, move |r| {
+        let _ = reply.send(match r {
+            Ok(done) => Response::json(200, &serde_json::json!({ "events": done })),
+            Err(e) => journal_error(e),
+        });
+    });
+    match queued {
+        Ok(()) => Response::deferred(later),
         Err(e) => journal_error(e),
     }
 }

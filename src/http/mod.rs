@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::{Receiver, Sender};
 use serde::Serialize;
 
 use crate::auth::{self, ApiKey, AuthError, Scope};
@@ -48,7 +49,23 @@ pub struct App {
     pub store: Store,
     pub metrics: Metrics,
     pub started: Instant,
+    responder: Sender<Pending>,
 }
+
+/// A connection whose answer is on its way (see [`Response::later`]).
+struct Pending {
+    rq: tiny_http::Request,
+    rx: Receiver<Response>,
+    route: usize,
+    start: Instant,
+}
+
+/// Threads sending deferred answers. Commits finish in the order they were queued, so a few
+/// threads waiting in order keep up with any number of pending answers.
+const RESPONDERS: usize = 4;
+/// A deferred answer that takes longer than this becomes a 503: the client can retry, and the
+/// event, if it did commit, is not stored twice (events are idempotent).
+const LATER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A worker's own state: its read connection and caches that spare the hot path a query.
 pub struct Ctx {
@@ -141,6 +158,10 @@ pub struct Response {
     /// the status line and headers itself, and returns when the client goes away. The worker is free
     /// again at once.
     pub stream: Option<Stream>,
+    /// An answer that isn't ready yet: a call event waiting for its group commit. The worker hands the
+    /// connection to a responder thread, which sends what arrives here, and is free again at once, so
+    /// a commit can carry as many events as there are connections, not just as many as workers.
+    pub later: Option<Receiver<Response>>,
 }
 
 /// See [`Response::stream`].
@@ -159,6 +180,15 @@ impl Response {
             body: body.into(),
             headers: Vec::new(),
             stream: None,
+            later: None,
+        }
+    }
+
+    /// A response that will arrive on `rx`; see [`Response::later`].
+    pub fn deferred(rx: Receiver<Response>) -> Response {
+        Response {
+            later: Some(rx),
+            ..Response::new(202, TEXT, "")
         }
     }
 
@@ -230,11 +260,31 @@ pub fn serve(
     );
     on_ready(local);
 
+    let (responder, pending) = crossbeam_channel::unbounded::<Pending>();
     let app = Arc::new(App {
         store,
         metrics: Metrics::new(),
         started: Instant::now(),
+        responder,
     });
+    for i in 0..RESPONDERS {
+        let (pending, app) = (pending.clone(), app.clone());
+        thread::Builder::new()
+            .name(format!("http-respond-{i}"))
+            .spawn(move || {
+                for p in pending {
+                    let r = p.rx.recv_timeout(LATER_TIMEOUT).unwrap_or_else(|_| {
+                        Response::error(
+                            503,
+                            "the database did not confirm the write in time; send it again",
+                        )
+                    });
+                    app.metrics.record(p.route, r.status, p.start.elapsed());
+                    send(p.rq, r);
+                }
+            })
+            .map_err(|e| e.to_string())?;
+    }
     let server = Arc::new(server);
     let mut handles = Vec::new();
     for i in 0..config.workers {
@@ -289,6 +339,18 @@ fn handle(ctx: &mut Ctx, mut rq: tiny_http::Request) {
         }
         Err(r) => (routes::NO_ROUTE, r),
     };
+    if let Some(rx) = response.later {
+        let p = Pending {
+            rq,
+            rx,
+            route: route_idx,
+            start,
+        };
+        if let Err(e) = ctx.app.responder.send(p) {
+            log::error!("a deferred answer was lost because the responders stopped: {e}");
+        }
+        return;
+    }
     ctx.app
         .metrics
         .record(route_idx, response.status, start.elapsed());
@@ -302,6 +364,11 @@ fn handle(ctx: &mut Ctx, mut rq: tiny_http::Request) {
         }
         return;
     }
+    send(rq, response);
+}
+
+/// Writes a finished response to its connection.
+fn send(rq: tiny_http::Request, response: Response) {
     let status = response.status;
     let mut out = tiny_http::Response::from_data(response.body).with_status_code(status);
     out.add_header(header("Content-Type", response.content_type));

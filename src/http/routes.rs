@@ -116,11 +116,52 @@ pub static ROUTES: &[Route] = &[
         "propstack_contacts",
         vendors::propstack::contacts,
     ),
+    Route {
+        method: Method::Post,
+        pattern: "/v1/calls/3cx",
+        name: "propstack_calls_3cx",
+        lookup: false,
+        handler: vendors::propstack::post_call,
+    },
+    get(
+        "/v1/calls/phone",
+        "propstack_calls_phone",
+        vendors::propstack::phone_call,
+    ),
     lookup(
         "/cti3cx/consult-phone/{phone}",
         "crmsenior_consult_phone",
         vendors::crmsenior::consult_phone,
     ),
+    Route {
+        method: Method::Put,
+        pattern: "/cti3cx/end-call/{id}",
+        name: "crmsenior_end_call",
+        lookup: false,
+        handler: vendors::crmsenior::end_call,
+    },
+    // CTI pushes: Zammad generic CTI (and Placetel), sipgate.io, Placetel; the token is the credential.
+    Route {
+        method: Method::Post,
+        pattern: "/cti/{token}",
+        name: "cti_push",
+        lookup: false,
+        handler: vendors::cti::post,
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/cti/{token}/sipgate",
+        name: "sipgate_push",
+        lookup: false,
+        handler: vendors::sipgate::post,
+    },
+    Route {
+        method: Method::Post,
+        pattern: "/cti/{token}/placetel",
+        name: "placetel_push",
+        lookup: false,
+        handler: vendors::placetel::post,
+    },
     // Phones: Snom, Snom DECT, Yealink, Grandstream.
     lookup("/snom/incoming", "snom_incoming", vendors::snom::incoming),
     get("/snom/event", "snom_event", vendors::snom::events::event),

@@ -330,6 +330,7 @@ fn apply_one(
             (LegRow::new(call_id, ev, now), true, new_call)
         }
     };
+    let old = leg.clone();
     let before = (
         leg.effective_ext().map(str::to_string),
         leg.attribution_time(),
@@ -348,7 +349,7 @@ fn apply_one(
     if is_new {
         leg.id = calls::insert_leg(tx, &leg)?;
     } else {
-        calls::update_leg(tx, &leg)?;
+        calls::update_leg(tx, &old, &leg)?;
     }
     let suppressed = refresh(tx, rules, now, leg.call_id, Some(ev), new_call, changes)?;
     Ok((leg.call_id, suppressed))
@@ -653,8 +654,9 @@ pub(crate) fn refresh(
     changes: &mut Vec<CallChanged>,
 ) -> store::Result<Option<Reason>> {
     let mut legs = calls::legs_of(tx, call_id)?;
+    let before = legs.clone();
     for i in infer_sibling_ends(&mut legs) {
-        calls::update_leg(tx, &legs[i])?;
+        calls::update_leg(tx, &before[i], &legs[i])?;
     }
     let old = calls::call_row(tx, call_id)?
         .ok_or_else(|| StoreError::NotFound(format!("call {call_id}")))?;
@@ -735,7 +737,7 @@ pub(crate) fn refresh(
 
     if c != old {
         c.updated_at = now;
-        calls::update_call(tx, &c)?;
+        calls::update_call(tx, &old, &c)?;
     }
 
     let first_change = changes.len();

@@ -112,10 +112,11 @@ pub fn pass_chunk(
     let mut pass = Pass::default();
     let mut touched = BTreeSet::new();
     for (answered, before) in [(false, ring_before), (true, now - rules.stale_after)] {
-        for mut leg in calls::stale_legs(tx, before, answered, CHUNK)? {
+        for old in calls::stale_legs(tx, before, answered, CHUNK)? {
+            let mut leg = old.clone();
             leg.ended_at = Some(leg.last_event_at.max(leg.started_at));
             leg.end_how = Some(EndHow::Janitor);
-            calls::update_leg(tx, &leg)?;
+            calls::update_leg(tx, &old, &leg)?;
             touched.insert(leg.call_id);
             if answered {
                 pass.closed_stale += 1;

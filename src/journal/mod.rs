@@ -380,6 +380,37 @@ pub fn ingest(
     Ok(out)
 }
 
+/// Like [`ingest`], but returns as soon as the events are queued for the writer; `done` gets the
+/// outcome on the writer thread once the batch's COMMIT returned. HTTP handlers use it to answer
+/// after the commit without holding a worker thread meanwhile (see `http::Response::later`), which
+/// lets one commit carry every event that arrived while the previous one was being written.
+pub fn ingest_then(
+    store: &Store,
+    reader: &Reader,
+    config: &Config,
+    events: Vec<CallEvent>,
+    done: impl FnOnce(Result<Vec<Ingested>, JournalError>) + Send + 'static,
+) -> Result<(), JournalError> {
+    if events.is_empty() {
+        done(Ok(Vec::new()));
+        return Ok(());
+    }
+    let now = store::now();
+    let prepared = prepare(reader, &config.model, events, now)?;
+    let rules = config.rules;
+    store.writer().submit(
+        move |tx| assembler::apply(tx, &rules, now, prepared),
+        move |result| match result {
+            Ok((out, changes)) => {
+                notify::publish(&changes);
+                done(Ok(out))
+            }
+            Err(e) => done(Err(e.into())),
+        },
+    )?;
+    Ok(())
+}
+
 /// [`ingest`] with the journal settings taken from `settings`, for HTTP handlers that hold a worker's
 /// cached settings.
 pub fn ingest_with(

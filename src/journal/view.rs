@@ -224,31 +224,93 @@ mod tests {
 }
 #[cfg(test)]
 mod tmp_bench {
+    use crate::journal::*;
     #[test]
     #[ignore]
-    fn tmp_normalize_speed() {
-        let m = crate::number::NumberModel {
-            area_code: "30".into(),
-            outside_prefix: "0".into(),
-            ..Default::default()
-        };
-        for s in [
-            "+49301234567",
-            "030 1234567",
-            "10",
-            "sip:11@pbx.local",
-            "anonymous",
+    fn tmp_pn_speed() {
+        use phonenumber::country::Id;
+        for (r, s) in [
+            (None, "+49301234567"),
+            (Some(Id::DE), "+49301234567"),
+            (Some(Id::DE), "0301234567"),
         ] {
             let t = std::time::Instant::now();
             for _ in 0..2000 {
-                std::hint::black_box(m.normalize(std::hint::black_box(s)).ok());
+                std::hint::black_box(phonenumber::parse(r, std::hint::black_box(s)).ok());
             }
-            println!("{s}: {:?} per normalize", t.elapsed() / 2000);
+            let p = t.elapsed() / 2000;
+            let n = phonenumber::parse(r, s).unwrap();
+            let t = std::time::Instant::now();
+            for _ in 0..2000 {
+                std::hint::black_box(phonenumber::is_valid(std::hint::black_box(&n)));
+            }
+            let v = t.elapsed() / 2000;
+            let t = std::time::Instant::now();
+            for _ in 0..2000 {
+                std::hint::black_box(n.format().mode(phonenumber::Mode::E164).to_string());
+            }
+            println!(
+                "{r:?} {s}: parse {p:?} valid {v:?} format {:?}",
+                t.elapsed() / 2000
+            );
         }
+    }
+    #[test]
+    #[ignore]
+    fn tmp_ingest_speed() {
+        let dir = std::env::temp_dir().join(format!("rb-tmpbench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = crate::store::Store::open(&dir.join("db")).unwrap();
+        let reader = store.reader().unwrap();
+        let settings = crate::settings::Settings::load(&reader).unwrap();
+        let mut cfg = Config::from_settings(&settings);
+        cfg.model.area_code = "30".into();
+        let n = 3000;
+        let mk = |i: usize| {
+            let key = format!("k{}", i / 3);
+            match i % 3 {
+                0 => CallEvent {
+                    remote: Some(format!("+4930{:07}", 2_000_000 + i / 3)),
+                    extension: Some("10".into()),
+                    ..CallEvent::new("api", &key, EventKind::Ringing)
+                },
+                1 => CallEvent::new("api", &key, EventKind::Answered),
+                _ => CallEvent::new("api", &key, EventKind::Hangup),
+            }
+        };
+        let _ = cfg.model.normalize("+49301234567");
+        // prepare only
         let t = std::time::Instant::now();
-        for _ in 0..200 {
-            std::hint::black_box(crate::settings::Settings::default().number_model());
+        for i in 0..n {
+            std::hint::black_box(prepare(&reader, &cfg.model, vec![mk(i)], 1_709_280_000).unwrap());
         }
-        println!("model: {:?}", t.elapsed() / 200);
+        println!("prepare: {:?}/event", t.elapsed() / n as u32);
+        // writer job only, one big job
+        let evs: Vec<_> = (0..n)
+            .map(|i| {
+                prepare(&reader, &cfg.model, vec![mk(i + n)], 1_709_280_000)
+                    .unwrap()
+                    .remove(0)
+            })
+            .collect();
+        let rules = cfg.rules;
+        let t = std::time::Instant::now();
+        store
+            .write(move |tx| {
+                let mut per = [std::time::Duration::ZERO; 3];
+                let mut out = Ok((Vec::new(), Vec::new()));
+                for (i, e) in evs.into_iter().enumerate() {
+                    let t = std::time::Instant::now();
+                    out = assembler::apply(tx, &rules, 1_709_280_000, vec![e]);
+                    per[i % 3] += t.elapsed();
+                }
+                let k = n as u32 / 3;
+                println!("ringing {:?} answered {:?} hangup {:?}", per[0] / k, per[1] / k, per[2] / k);
+                out
+            })
+            .unwrap();
+        println!("write incl commit: {:?}/event", t.elapsed() / n as u32);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

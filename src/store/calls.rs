@@ -122,36 +122,105 @@ pub fn insert_leg(tx: &Connection, l: &LegRow) -> Result<i64> {
     Ok(tx.last_insert_rowid())
 }
 
-pub fn update_leg(tx: &Connection, l: &LegRow) -> Result<()> {
-    let mut st = tx.prepare_cached(
-        "UPDATE call_legs SET grp = ?2, direction = ?3, direction_known = ?4, remote_raw = ?5,
-             remote_e164 = ?6, remote_key = ?7, extension = ?8, agent = ?9, employee_id = ?10, line_id = ?11,
-             started_at = ?12, answered_at = ?13, ended_at = ?14, end_how = ?15, cause = ?16,
-             transferred_to = ?17, last_event_at = ?18, touched_at = ?19
-         WHERE id = ?1",
-    )?;
-    st.execute(params![
-        l.id,
-        l.grp,
-        l.direction.as_str(),
-        l.direction_known,
-        l.remote_raw,
-        l.remote_e164,
-        l.remote_key,
-        l.extension,
-        l.agent,
-        l.employee_id,
-        l.line_id,
-        l.started_at,
-        l.answered_at,
-        l.ended_at,
-        l.end_how.map(EndHow::as_str),
-        l.cause,
-        l.transferred_to,
-        l.last_event_at,
-        l.touched_at
-    ])?;
-    Ok(())
+fn int(v: Option<i64>) -> Value {
+    v.map_or(Value::Null, Value::Integer)
+}
+
+fn text(v: Option<&str>) -> Value {
+    v.map_or(Value::Null, |s| Value::Text(s.to_string()))
+}
+
+/// Collects `column = ?N` pairs for the columns whose value changed. An UPDATE rewrites every index on
+/// the columns it sets, whether the value changed or not, so setting only what changed keeps the
+/// writer's cost per event down to the indexes that really move.
+struct Changes {
+    sets: String,
+    vals: Vec<Value>,
+}
+
+impl Changes {
+    fn new() -> Changes {
+        Changes {
+            sets: String::new(),
+            vals: Vec::new(),
+        }
+    }
+    fn set(&mut self, changed: bool, column: &str, v: impl FnOnce() -> Value) {
+        if changed {
+            self.vals.push(v());
+            if !self.sets.is_empty() {
+                self.sets.push_str(", ");
+            }
+            self.sets
+                .push_str(&format!("{column} = ?{}", self.vals.len()));
+        }
+    }
+    fn run(mut self, tx: &Connection, table: &str, id: i64) -> Result<()> {
+        if self.vals.is_empty() {
+            return Ok(());
+        }
+        self.vals.push(Value::Integer(id));
+        let sql = format!(
+            "UPDATE {table} SET {} WHERE id = ?{}",
+            self.sets,
+            self.vals.len()
+        );
+        tx.prepare_cached(&sql)?
+            .execute(params_from_iter(self.vals))?;
+        Ok(())
+    }
+}
+
+/// Writes the columns of leg `new` that differ from `old`.
+pub fn update_leg(tx: &Connection, old: &LegRow, new: &LegRow) -> Result<()> {
+    let mut c = Changes::new();
+    c.set(old.grp != new.grp, "grp", || text(new.grp.as_deref()));
+    c.set(old.direction != new.direction, "direction", || {
+        Value::Text(new.direction.as_str().into())
+    });
+    c.set(
+        old.direction_known != new.direction_known,
+        "direction_known",
+        || Value::Integer(new.direction_known.into()),
+    );
+    c.set(old.remote_raw != new.remote_raw, "remote_raw", || {
+        Value::Text(new.remote_raw.clone())
+    });
+    c.set(old.remote_e164 != new.remote_e164, "remote_e164", || {
+        text(new.remote_e164.as_deref())
+    });
+    c.set(old.remote_key != new.remote_key, "remote_key", || {
+        text(new.remote_key.as_deref())
+    });
+    c.set(old.extension != new.extension, "extension", || {
+        text(new.extension.as_deref())
+    });
+    c.set(old.agent != new.agent, "agent", || text(new.agent.as_deref()));
+    c.set(old.employee_id != new.employee_id, "employee_id", || {
+        int(new.employee_id)
+    });
+    c.set(old.line_id != new.line_id, "line_id", || int(new.line_id));
+    c.set(old.started_at != new.started_at, "started_at", || {
+        Value::Integer(new.started_at)
+    });
+    c.set(old.answered_at != new.answered_at, "answered_at", || {
+        int(new.answered_at)
+    });
+    c.set(old.ended_at != new.ended_at, "ended_at", || int(new.ended_at));
+    c.set(old.end_how != new.end_how, "end_how", || {
+        text(new.end_how.map(EndHow::as_str))
+    });
+    c.set(old.cause != new.cause, "cause", || text(new.cause.as_deref()));
+    c.set(old.transferred_to != new.transferred_to, "transferred_to", || {
+        text(new.transferred_to.as_deref())
+    });
+    c.set(old.last_event_at != new.last_event_at, "last_event_at", || {
+        Value::Integer(new.last_event_at)
+    });
+    c.set(old.touched_at != new.touched_at, "touched_at", || {
+        Value::Integer(new.touched_at)
+    });
+    c.run(tx, "call_legs", new.id)
 }
 
 /// A new call row with placeholder values; the assembler fills it from its legs right after.
@@ -203,40 +272,71 @@ pub fn call_row(tx: &Connection, id: i64) -> Result<Option<CallRow>> {
         .optional()?)
 }
 
-pub fn update_call(tx: &Connection, c: &CallRow) -> Result<()> {
-    let mut st = tx.prepare_cached(
-        "UPDATE calls SET direction = ?2, status = ?3, started_at = ?4, answered_at = ?5, ended_at = ?6,
-             duration = ?7, end_estimated = ?8, remote_raw = ?9, remote_e164 = ?10, remote_key = ?11,
-             remote_is_employee = ?12, contact_id = ?13, contact_rule = ?14, contact_tie = ?15, line_id = ?16,
-             extension = ?17, employee_id = ?18, recording_url = ?19, sources = ?20, suppressed = ?21,
-             updated_at = ?22
-         WHERE id = ?1",
-    )?;
-    st.execute(params![
-        c.id,
-        c.direction.as_str(),
-        c.status.as_str(),
-        c.started_at,
-        c.answered_at,
-        c.ended_at,
-        c.duration,
-        c.end_estimated,
-        c.remote_raw,
-        c.remote_e164,
-        c.remote_key,
-        c.remote_is_employee,
-        c.contact_id,
-        c.contact_rule,
-        c.contact_tie,
-        c.line_id,
-        c.extension,
-        c.employee_id,
-        c.recording_url,
-        c.sources,
-        c.suppressed.map(Reason::as_str),
-        c.updated_at
-    ])?;
-    Ok(())
+/// Writes the columns of call `new` that differ from `old`.
+pub fn update_call(tx: &Connection, old: &CallRow, new: &CallRow) -> Result<()> {
+    let mut c = Changes::new();
+    c.set(old.direction != new.direction, "direction", || {
+        Value::Text(new.direction.as_str().into())
+    });
+    c.set(old.status != new.status, "status", || {
+        Value::Text(new.status.as_str().into())
+    });
+    c.set(old.started_at != new.started_at, "started_at", || {
+        Value::Integer(new.started_at)
+    });
+    c.set(old.answered_at != new.answered_at, "answered_at", || {
+        int(new.answered_at)
+    });
+    c.set(old.ended_at != new.ended_at, "ended_at", || int(new.ended_at));
+    c.set(old.duration != new.duration, "duration", || {
+        Value::Integer(new.duration)
+    });
+    c.set(old.end_estimated != new.end_estimated, "end_estimated", || {
+        Value::Integer(new.end_estimated.into())
+    });
+    c.set(old.remote_raw != new.remote_raw, "remote_raw", || {
+        Value::Text(new.remote_raw.clone())
+    });
+    c.set(old.remote_e164 != new.remote_e164, "remote_e164", || {
+        text(new.remote_e164.as_deref())
+    });
+    c.set(old.remote_key != new.remote_key, "remote_key", || {
+        text(new.remote_key.as_deref())
+    });
+    c.set(
+        old.remote_is_employee != new.remote_is_employee,
+        "remote_is_employee",
+        || Value::Integer(new.remote_is_employee.into()),
+    );
+    c.set(old.contact_id != new.contact_id, "contact_id", || {
+        int(new.contact_id)
+    });
+    c.set(old.contact_rule != new.contact_rule, "contact_rule", || {
+        text(new.contact_rule.as_deref())
+    });
+    c.set(old.contact_tie != new.contact_tie, "contact_tie", || {
+        text(new.contact_tie.as_deref())
+    });
+    c.set(old.line_id != new.line_id, "line_id", || int(new.line_id));
+    c.set(old.extension != new.extension, "extension", || {
+        text(new.extension.as_deref())
+    });
+    c.set(old.employee_id != new.employee_id, "employee_id", || {
+        int(new.employee_id)
+    });
+    c.set(old.recording_url != new.recording_url, "recording_url", || {
+        text(new.recording_url.as_deref())
+    });
+    c.set(old.sources != new.sources, "sources", || {
+        Value::Text(new.sources.clone())
+    });
+    c.set(old.suppressed != new.suppressed, "suppressed", || {
+        text(new.suppressed.map(Reason::as_str))
+    });
+    c.set(old.updated_at != new.updated_at, "updated_at", || {
+        Value::Integer(new.updated_at)
+    });
+    c.run(tx, "calls", new.id)
 }
 
 pub fn suppressed_of(tx: &Connection, call_id: i64) -> Result<Option<Reason>> {

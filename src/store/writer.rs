@@ -79,22 +79,36 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let (reply_tx, reply_rx) = bounded::<Result<T>>(1);
+        // The caller may have given up waiting; nothing to do then.
+        self.submit(f, move |result| {
+            let _ = reply_tx.send(result);
+        })?;
+        reply_rx.recv().map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Queues `f` for the next batch and returns at once; `done` gets its result on the writer thread
+    /// after the batch's COMMIT returned (or failed). For callers that must not hold a thread while
+    /// the commit happens, such as HTTP workers acknowledging call events. `done` must be quick: it
+    /// runs between batches.
+    pub fn submit<T, F, D>(&self, f: F, done: D) -> Result<()>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        D: FnOnce(Result<T>) + Send + 'static,
+    {
         let job: Job = Box::new(move |conn: &Connection| {
             let outcome = in_savepoint(conn, f);
             Box::new(move |commit: std::result::Result<(), String>| {
-                let result = match (outcome, commit) {
+                done(match (outcome, commit) {
                     (Ok(v), Ok(())) => Ok(v),
                     (Err(e), _) => Err(e),
                     (Ok(_), Err(why)) => Err(StoreError::Invalid(format!(
                         "the write was not saved: {why}"
                     ))),
-                };
-                // The caller may have given up waiting; nothing to do then.
-                let _ = reply_tx.send(result);
+                })
             })
         });
-        self.tx.send(job).map_err(|_| StoreError::WriterGone)?;
-        reply_rx.recv().map_err(|_| StoreError::WriterGone)?
+        self.tx.send(job).map_err(|_| StoreError::WriterGone)
     }
 }
 

@@ -323,7 +323,14 @@ pub fn phone_call(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
     let events = match phase {
         // Nothing of this call was reported before: the request is the whole call.
         Phase::End(cause) if !open => {
-            let report = finished(dir, remote.clone(), local.clone(), duration, cause, payload.clone());
+            let report = finished(
+                dir,
+                remote.clone(),
+                local.clone(),
+                duration,
+                cause,
+                payload.clone(),
+            );
             report_events(SOURCE, &key, &report)
         }
         Phase::Start => vec![event(if dir == Direction::Out {

@@ -152,3 +152,42 @@ pub fn phonebook(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
         Err(e) => Response::error(503, &format!("the phone book can't be read: {e}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yealink_action_names() {
+        let call = |kind, direction, cause| {
+            Some(Action::Call {
+                kind,
+                direction,
+                cause,
+            })
+        };
+        use EventKind::*;
+        let cases = [
+            ("incoming_call", call(Ringing, Some(Direction::In), None)),
+            ("outgoing_call", call(Dialing, Some(Direction::Out), None)),
+            ("call_established", call(Answered, None, None)),
+            ("call_terminated", call(Hangup, None, None)),
+            ("missed_call", call(Missed, None, None)),
+            ("call_remote_canceled", call(Hangup, None, Some("cancel"))),
+            ("remote_busy", call(Hangup, None, Some("busy"))),
+            ("reject_incoming_call", call(Hangup, None, Some("rejected"))),
+            (
+                "forward_incoming_call",
+                call(Hangup, None, Some("forwarded")),
+            ),
+            ("Blind_Transfer_Call", call(Transfer, None, None)),
+            ("hold", Some(Action::Ignore)),
+            ("on_hook", Some(Action::Ignore)),
+            ("ringing", None),
+            ("", None),
+        ];
+        for (ev, want) in cases {
+            assert_eq!(action(ev), want, "{ev}");
+        }
+    }
+}

@@ -104,7 +104,7 @@ try {
   await page.fill("input[name=company]", "Lovelace Ltd");
   await page.click("form.contact button[type=submit]");
   check(page.url() === callUrl, "back on the call after creating the contact");
-  check((await page.locator("a:has-text('Ada Lovelace')").count()) > 0, "the call now shows the new contact");
+  check((await page.locator(".panel a[href^='/contacts/']:has-text('Ada')").count()) > 0, "the call now shows the new contact");
   await page.screenshot({ path: join(shots, "call-detail.png"), fullPage: true });
 
   // 6. A hostile name is shown as text, never run.

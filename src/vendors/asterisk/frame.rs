@@ -9,12 +9,12 @@
 //!   without regard to case.
 //! - Bare `\n` line ends are taken as well as `\r\n`; bytes that are not UTF-8 (caller names from old
 //!   trunks) become U+FFFD instead of ending the connection.
-//! - A server that sends endless lines or frames is cut off at [`MAX_LINE`] / [`MAX_FIELDS`].
+//! - A server that sends endless lines or frames is cut off (`sources::MAX_LINE`, [`MAX_FIELDS`]).
 
 use std::io::{self, BufRead, ErrorKind};
 
-/// The longest line accepted. Real frames stay far below it; a longer one means a broken peer.
-pub const MAX_LINE: usize = 16 * 1024;
+use crate::sources::{Buffered, LineReader};
+
 /// The most `Key: Value` lines in one frame.
 pub const MAX_FIELDS: usize = 512;
 
@@ -127,86 +127,36 @@ pub fn parse_all(text: &str) -> Vec<Frame> {
 /// returns `Ok(None)` and keeps what it had read so far, so the caller can check its stop flag and
 /// send keep-alives between reads.
 pub struct FrameReader<R> {
-    inner: R,
-    line: Vec<u8>,
+    lines: LineReader<R>,
     frame: Frame,
-}
-
-/// Whether an I/O error is only a read timeout.
-pub fn is_timeout(e: &io::Error) -> bool {
-    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
 impl<R: BufRead> FrameReader<R> {
     pub fn new(inner: R) -> FrameReader<R> {
         FrameReader {
-            inner,
-            line: Vec::new(),
+            lines: LineReader::new(inner),
             frame: Frame::default(),
         }
     }
 
-    /// Whether bytes are waiting in the buffer: the caller batches the events of frames that arrived
-    /// together and writes them once the buffer is drained.
+    /// Whether bytes are waiting in the buffer: the client batches the events of frames that arrived
+    /// together and commits them once the buffer is drained.
     pub fn has_buffered(&self) -> bool
     where
-        R: BufferedLen,
+        R: Buffered,
     {
-        self.inner.buffered_len() > 0
+        self.lines.has_buffered()
     }
 
-    /// Reads one line; `Ok(None)` on a timeout, an error at the end of the stream.
-    fn read_line(&mut self) -> io::Result<Option<String>> {
-        loop {
-            let available = match self.inner.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) if is_timeout(&e) => return Ok(None),
-                Err(e) => return Err(e),
-            };
-            if available.is_empty() {
-                return Err(io::Error::new(
-                    ErrorKind::UnexpectedEof,
-                    "the connection was closed",
-                ));
-            }
-            let (done, used) = match available.iter().position(|&b| b == b'\n') {
-                Some(i) => {
-                    self.line.extend_from_slice(&available[..i]);
-                    (true, i + 1)
-                }
-                None => {
-                    self.line.extend_from_slice(available);
-                    (false, available.len())
-                }
-            };
-            self.inner.consume(used);
-            if self.line.len() > MAX_LINE {
-                return Err(io::Error::new(
-                    ErrorKind::InvalidData,
-                    format!("the server sent a line longer than {MAX_LINE} bytes"),
-                ));
-            }
-            if done {
-                if self.line.last() == Some(&b'\r') {
-                    self.line.pop();
-                }
-                let text = String::from_utf8_lossy(&self.line).into_owned();
-                self.line.clear();
-                return Ok(Some(text));
-            }
-        }
-    }
-
-    /// Reads the greeting line that opens every AMI connection.
+    /// Reads the greeting line that opens every AMI connection; `Ok(None)` on a timeout.
     pub fn banner(&mut self) -> io::Result<Option<String>> {
-        self.read_line()
+        self.lines.line()
     }
 
     /// The next complete frame, `Ok(None)` if the read timed out first.
     pub fn next(&mut self) -> io::Result<Option<Frame>> {
         loop {
-            let Some(line) = self.read_line()? else {
+            let Some(line) = self.lines.line()? else {
                 return Ok(None);
             };
             if line.trim().is_empty() {
@@ -219,21 +169,10 @@ impl<R: BufRead> FrameReader<R> {
             if self.frame.fields.len() > MAX_FIELDS {
                 return Err(io::Error::new(
                     ErrorKind::InvalidData,
-                    format!("the server sent a frame with more than {MAX_FIELDS} lines"),
+                    format!("Asterisk sent a frame with more than {MAX_FIELDS} lines"),
                 ));
             }
         }
-    }
-}
-
-/// How many bytes a reader holds in its buffer (implemented for `BufReader`).
-pub trait BufferedLen {
-    fn buffered_len(&self) -> usize;
-}
-
-impl<T: io::Read> BufferedLen for io::BufReader<T> {
-    fn buffered_len(&self) -> usize {
-        self.buffer().len()
     }
 }
 
@@ -333,7 +272,7 @@ mod tests {
 
     #[test]
     fn oversized_input_is_refused() {
-        let long = vec![b'a'; MAX_LINE + 10];
+        let long = vec![b'a'; crate::sources::MAX_LINE + 10];
         let mut r = FrameReader::new(BufReader::new(&long[..]));
         assert_eq!(r.next().unwrap_err().kind(), ErrorKind::InvalidData);
         let many = "K: v\n".repeat(MAX_FIELDS + 1);
@@ -344,7 +283,10 @@ mod tests {
     #[test]
     fn not_utf8_is_replaced() {
         let mut r = FrameReader::new(BufReader::new(&b"CallerIDName: M\xfcller\r\n\r\n"[..]));
-        assert_eq!(r.next().unwrap().unwrap().get("CallerIDName"), "M\u{fffd}ller");
+        assert_eq!(
+            r.next().unwrap().unwrap().get("CallerIDName"),
+            "M\u{fffd}ller"
+        );
     }
 
     #[test]

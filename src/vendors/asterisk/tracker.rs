@@ -98,8 +98,22 @@ fn is_number_like(s: &str) -> bool {
 }
 
 const TECHS: &[&str] = &[
-    "pjsip", "sip", "iax2", "local", "dahdi", "motif", "skinny", "unistim", "console", "dongle",
-    "ooh323", "h323", "mgcp", "misdn", "multicast", "websocket",
+    "pjsip",
+    "sip",
+    "iax2",
+    "local",
+    "dahdi",
+    "motif",
+    "skinny",
+    "unistim",
+    "console",
+    "dongle",
+    "ooh323",
+    "h323",
+    "mgcp",
+    "misdn",
+    "multicast",
+    "websocket",
 ];
 
 fn strip_tech(s: &str) -> &str {
@@ -121,7 +135,11 @@ pub fn dial_target(dial_string: &str) -> Option<String> {
         return Some(first.to_string());
     }
     if let Some(i) = s.to_ascii_lowercase().find("sip:") {
-        let user = s[i + 4..].split(['@', ';', '>']).next().unwrap_or("").trim();
+        let user = s[i + 4..]
+            .split(['@', ';', '>'])
+            .next()
+            .unwrap_or("")
+            .trim();
         if is_number_like(user) {
             return Some(user.to_string());
         }
@@ -360,6 +378,10 @@ impl Tracker {
             chan.first_exten.clone(),
             channel_resource(&chan.name).unwrap_or_default(),
         );
+        if self.finished_set.contains(&home) {
+            // A transfer target outliving its own (consultation) conversation.
+            return Some(uid);
+        }
         let conv = self.convs.entry(home.clone()).or_default();
         conv.touched = now;
         if !known {
@@ -470,12 +492,7 @@ impl Tracker {
         if direction == Direction::In && conv.line.is_none() {
             conv.line = [caller.first_exten.as_str(), conv.origin_exten.as_str()]
                 .into_iter()
-                .find(|x| {
-                    matches!(
-                        model.normalize(x),
-                        Ok(Normalized::Public { .. })
-                    )
-                })
+                .find(|x| matches!(model.normalize(x), Ok(Normalized::Public { .. })))
                 .map(str::to_string);
         }
         let leg = Leg {
@@ -635,9 +652,10 @@ impl Tracker {
             return;
         };
         // The external side must not itself be one of X's extensions.
-        let x_is_agent = x.legs.iter().any(|(c, k)| {
-            *c == x_id && conv.legs.iter().any(|l| &l.key == k && l.internal)
-        });
+        let x_is_agent = x
+            .legs
+            .iter()
+            .any(|(c, k)| *c == x_id && conv.legs.iter().any(|l| &l.key == k && l.internal));
         if x_is_agent || p.legs.iter().any(|(c, _)| *c == x_id) {
             return;
         }
@@ -692,14 +710,7 @@ impl Tracker {
             ended: false,
             transferred: false,
         };
-        out.push(
-            &x_id,
-            conv,
-            &leg,
-            EventKind::Answered,
-            Some(identity),
-            None,
-        );
+        out.push(&x_id, conv, &leg, EventKind::Answered, Some(identity), None);
         conv.legs.push(leg);
         conv.live.insert(party.to_string());
         if let Some(pc) = self.chans.get_mut(party) {
@@ -824,7 +835,10 @@ impl Tracker {
                     ended: true,
                     transferred: false,
                 };
-                let shown = Conv { line, ..Conv::default() };
+                let shown = Conv {
+                    line,
+                    ..Conv::default()
+                };
                 let end_at = out.at;
                 out.at = conv.origin_at.or(end_at);
                 out.push(conv_id, &shown, &leg, EventKind::Ringing, None, None);
