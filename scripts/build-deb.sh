@@ -34,12 +34,23 @@ fi
 binary_for() {
     case "$1" in
         amd64)
-            if [ "${RINGBOOK_SKIP_BUILD:-0}" != 1 ]; then
-                local cargo=cargo
-                command -v cargo >/dev/null || cargo=/usr/bin/cargo
-                "$cargo" build --release --locked --bin ringbook >&2
+            if command -v cargo >/dev/null; then
+                [ "${RINGBOOK_SKIP_BUILD:-0}" = 1 ] || cargo build --release --locked --bin ringbook >&2
+                echo "${CARGO_TARGET_DIR:-target}/release/ringbook"
+            else
+                # No Rust toolchain: Debian's own rustc-web/cargo-web (1.96, bookworm-security), as for arm64.
+                if [ "${RINGBOOK_SKIP_BUILD:-0}" != 1 ]; then
+                    if ! dpkg-query -W -f='${Status}' cargo-web 2>/dev/null | grep -q "install ok installed"; then
+                        SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+                        $SUDO apt-get update -qq >&2
+                        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+                            rustc-web cargo-web build-essential >&2
+                    fi
+                    RUSTC=/usr/bin/rustc CARGO_TARGET_DIR=target/debian \
+                        /usr/bin/cargo build --release --locked --bin ringbook >&2
+                fi
+                echo "target/debian/release/ringbook"
             fi
-            echo "${CARGO_TARGET_DIR:-target}/release/ringbook"
             ;;
         arm64)
             [ "${RINGBOOK_SKIP_BUILD:-0}" = 1 ] || scripts/build-arm64.sh >&2

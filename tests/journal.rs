@@ -395,7 +395,7 @@ fn phone_and_pbx_events_for_the_same_conversation_merge() {
                 "answered",
                 "000413aabbcc/a8c3",
                 6,
-                json!({"source": "phone"})
+                json!({"source": "phone", "remote": "sip:0301234567@pbx.local"})
             ),
             ev(
                 "answered",
@@ -407,7 +407,7 @@ fn phone_and_pbx_events_for_the_same_conversation_merge() {
                 "hangup",
                 "000413aabbcc/a8c3",
                 70,
-                json!({"source": "phone"})
+                json!({"source": "phone", "remote": "sip:0301234567@pbx.local"})
             ),
             ev(
                 "hangup",
@@ -423,6 +423,7 @@ fn phone_and_pbx_events_for_the_same_conversation_merge() {
     assert_eq!(c["employee"]["name"], "Bob");
     assert_eq!(c["duration"], 65);
     assert_eq!(c["line"]["name"], "Sales");
+    assert_eq!(c["contact"]["name"], "Anna Kundin");
     assert_eq!(
         detail(&srv, &key, &c["id"])["legs"]
             .as_array()

@@ -867,6 +867,9 @@ pub(crate) fn patch(
     Ok(Ok(changes))
 }
 
+/// The calls a bulk mark changed, and the changes to publish.
+pub(crate) type Marked = (Vec<CallId>, Vec<CallChanged>);
+
 /// Marks several calls handled, all or nothing; see [`super::mark_handled`].
 pub(crate) fn mark_handled(
     tx: &Connection,
@@ -874,7 +877,7 @@ pub(crate) fn mark_handled(
     ids: &[CallId],
     who: &str,
     how: HandledHow,
-) -> store::Result<Result<(Vec<CallId>, Vec<CallChanged>), JournalError>> {
+) -> store::Result<Result<Marked, JournalError>> {
     let mut rows = Vec::with_capacity(ids.len());
     for id in ids {
         let Some(c) = calls::call_row(tx, id.0)?.filter(|c| c.suppressed.is_none()) else {
@@ -896,9 +899,10 @@ pub(crate) fn mark_handled(
             notify: false,
         };
         changes.push(change);
-        outbox_hook(tx, c, &[change])?;
+        if let Some(now_row) = calls::call_row(tx, c.id)? {
+            outbox_hook(tx, &now_row, &[change])?;
+        }
     }
-    marked.dedup();
     Ok(Ok((marked, changes)))
 }
 

@@ -500,7 +500,14 @@ fn prepare(
             Some(n) => (remote_key(n), n.e164().map(|e| e.as_str().to_string())),
             None => (None, None),
         };
+        // Only a leg's first number is used, so a number repeated on later events (Snom sends
+        // `$remote` with every event) is not matched again. Ringing and dialing usually start a leg;
+        // for them the check would cost more than it saves.
+        let repeat = !matches!(ev.kind, EventKind::Ringing | EventKind::Dialing)
+            && normalized.is_some()
+            && reader.leg_remote_known(&ev.source, &key)?;
         let contact = match (&remote_raw, &normalized) {
+            _ if repeat => None,
             (Some(raw), Some(Normalized::Public { .. } | Normalized::Digits(_))) => {
                 match contacts.get(raw) {
                     Some(c) => c.clone(),

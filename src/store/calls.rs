@@ -195,7 +195,9 @@ pub fn update_leg(tx: &Connection, old: &LegRow, new: &LegRow) -> Result<()> {
     c.set(old.extension != new.extension, "extension", || {
         text(new.extension.as_deref())
     });
-    c.set(old.agent != new.agent, "agent", || text(new.agent.as_deref()));
+    c.set(old.agent != new.agent, "agent", || {
+        text(new.agent.as_deref())
+    });
     c.set(old.employee_id != new.employee_id, "employee_id", || {
         int(new.employee_id)
     });
@@ -206,17 +208,25 @@ pub fn update_leg(tx: &Connection, old: &LegRow, new: &LegRow) -> Result<()> {
     c.set(old.answered_at != new.answered_at, "answered_at", || {
         int(new.answered_at)
     });
-    c.set(old.ended_at != new.ended_at, "ended_at", || int(new.ended_at));
+    c.set(old.ended_at != new.ended_at, "ended_at", || {
+        int(new.ended_at)
+    });
     c.set(old.end_how != new.end_how, "end_how", || {
         text(new.end_how.map(EndHow::as_str))
     });
-    c.set(old.cause != new.cause, "cause", || text(new.cause.as_deref()));
-    c.set(old.transferred_to != new.transferred_to, "transferred_to", || {
-        text(new.transferred_to.as_deref())
+    c.set(old.cause != new.cause, "cause", || {
+        text(new.cause.as_deref())
     });
-    c.set(old.last_event_at != new.last_event_at, "last_event_at", || {
-        Value::Integer(new.last_event_at)
-    });
+    c.set(
+        old.transferred_to != new.transferred_to,
+        "transferred_to",
+        || text(new.transferred_to.as_deref()),
+    );
+    c.set(
+        old.last_event_at != new.last_event_at,
+        "last_event_at",
+        || Value::Integer(new.last_event_at),
+    );
     c.set(old.touched_at != new.touched_at, "touched_at", || {
         Value::Integer(new.touched_at)
     });
@@ -287,13 +297,17 @@ pub fn update_call(tx: &Connection, old: &CallRow, new: &CallRow) -> Result<()> 
     c.set(old.answered_at != new.answered_at, "answered_at", || {
         int(new.answered_at)
     });
-    c.set(old.ended_at != new.ended_at, "ended_at", || int(new.ended_at));
+    c.set(old.ended_at != new.ended_at, "ended_at", || {
+        int(new.ended_at)
+    });
     c.set(old.duration != new.duration, "duration", || {
         Value::Integer(new.duration)
     });
-    c.set(old.end_estimated != new.end_estimated, "end_estimated", || {
-        Value::Integer(new.end_estimated.into())
-    });
+    c.set(
+        old.end_estimated != new.end_estimated,
+        "end_estimated",
+        || Value::Integer(new.end_estimated.into()),
+    );
     c.set(old.remote_raw != new.remote_raw, "remote_raw", || {
         Value::Text(new.remote_raw.clone())
     });
@@ -324,9 +338,11 @@ pub fn update_call(tx: &Connection, old: &CallRow, new: &CallRow) -> Result<()> 
     c.set(old.employee_id != new.employee_id, "employee_id", || {
         int(new.employee_id)
     });
-    c.set(old.recording_url != new.recording_url, "recording_url", || {
-        text(new.recording_url.as_deref())
-    });
+    c.set(
+        old.recording_url != new.recording_url,
+        "recording_url",
+        || text(new.recording_url.as_deref()),
+    );
     c.set(old.sources != new.sources, "sources", || {
         Value::Text(new.sources.clone())
     });
@@ -722,6 +738,15 @@ impl Reader {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Whether the leg `(source, key)` exists and already knows its remote number: then a later event's
+    /// number changes nothing, and the journal skips matching it to a contact.
+    pub fn leg_remote_known(&self, source: &str, key: &str) -> Result<bool> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT 1 FROM call_legs WHERE source = ?1 AND source_key = ?2 AND remote_key IS NOT NULL",
+        )?;
+        Ok(st.exists(params![source, key])?)
     }
 
     /// How many calls are in the journal, hidden ones included: for tests and `/metrics`.

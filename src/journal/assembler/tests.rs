@@ -126,6 +126,18 @@ fn count(c: &Connection, table: &str) -> i64 {
         .unwrap()
 }
 
+/// name, candidate, its legs, the new leg's source, group, time and direction, and whether it joins.
+type Case<'a> = (
+    &'a str,
+    &'a Candidate,
+    Vec<LegLink>,
+    &'a str,
+    Option<&'a str>,
+    i64,
+    Direction,
+    bool,
+);
+
 #[test]
 fn may_join_follows_the_merge_rule() {
     let open = Candidate {
@@ -145,7 +157,7 @@ fn may_join_follows_the_merge_rule() {
     };
     let w = 5;
     #[rustfmt::skip]
-    let cases: &[(&str, &Candidate, Vec<LegLink>, &str, Option<&str>, i64, Direction, bool)] = &[
+    let cases: &[Case] = &[
         ("ring group leg while open", &open, vec![phone(None, false)], "snom", None, 101, Direction::In, true),
         ("direction differs", &open, vec![phone(None, false)], "snom", None, 101, Direction::Out, false),
         ("unknown direction joins", &open, vec![phone(None, false)], "snom", None, 101, Direction::Unknown, true),

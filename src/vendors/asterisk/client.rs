@@ -135,7 +135,7 @@ pub fn session(
         .write_all(&login_action(config).encode())
         .map_err(|e| format!("the login could not be sent: {e}"))?;
     loop {
-        let f = match reader.next() {
+        let f = match reader.next_frame() {
             Ok(Some(f)) => f,
             Ok(None) if Instant::now() < deadline && !link.stopped() => continue,
             Ok(None) => return Err("Asterisk did not answer the login within 10 s".into()),
@@ -177,7 +177,7 @@ pub fn session(
             );
             return Ok(());
         }
-        match reader.next() {
+        match reader.next_frame() {
             Ok(Some(f)) => {
                 last_data = Instant::now();
                 pinged = false;

@@ -39,7 +39,7 @@ impl Frame {
     /// field and an empty one are both `""`; use [`Frame::has`] to tell them apart.
     pub fn get(&self, name: &str) -> &str {
         match self.raw(name) {
-            Some(v) if v == "<unknown>" => "",
+            Some("<unknown>") => "",
             Some(v) => v,
             None => "",
         }
@@ -123,7 +123,7 @@ pub fn parse_all(text: &str) -> Vec<Frame> {
     out
 }
 
-/// Reads frames from a socket that has a read timeout. A timeout is not an error: [`FrameReader::next`]
+/// Reads frames from a socket that has a read timeout. A timeout is not an error: [`FrameReader::next_frame`]
 /// returns `Ok(None)` and keeps what it had read so far, so the caller can check its stop flag and
 /// send keep-alives between reads.
 pub struct FrameReader<R> {
@@ -154,7 +154,7 @@ impl<R: BufRead> FrameReader<R> {
     }
 
     /// The next complete frame, `Ok(None)` if the read timed out first.
-    pub fn next(&mut self) -> io::Result<Option<Frame>> {
+    pub fn next_frame(&mut self) -> io::Result<Option<Frame>> {
         loop {
             let Some(line) = self.lines.line()? else {
                 return Ok(None);
@@ -260,13 +260,13 @@ mod tests {
             r.banner().unwrap().as_deref(),
             Some("Asterisk Call Manager/13.0.0")
         );
-        assert_eq!(r.next().unwrap(), None);
-        assert_eq!(r.next().unwrap(), None);
-        let f = r.next().unwrap().unwrap();
+        assert_eq!(r.next_frame().unwrap(), None);
+        assert_eq!(r.next_frame().unwrap(), None);
+        let f = r.next_frame().unwrap().unwrap();
         assert_eq!(f.event(), "Hangup");
         assert_eq!(f.get("Cause"), "16");
-        assert_eq!(r.next().unwrap().unwrap().event(), "X");
-        let end = r.next().unwrap_err();
+        assert_eq!(r.next_frame().unwrap().unwrap().event(), "X");
+        let end = r.next_frame().unwrap_err();
         assert_eq!(end.kind(), ErrorKind::UnexpectedEof);
     }
 
@@ -274,17 +274,17 @@ mod tests {
     fn oversized_input_is_refused() {
         let long = vec![b'a'; crate::sources::MAX_LINE + 10];
         let mut r = FrameReader::new(BufReader::new(&long[..]));
-        assert_eq!(r.next().unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(r.next_frame().unwrap_err().kind(), ErrorKind::InvalidData);
         let many = "K: v\n".repeat(MAX_FIELDS + 1);
         let mut r = FrameReader::new(BufReader::new(many.as_bytes()));
-        assert_eq!(r.next().unwrap_err().kind(), ErrorKind::InvalidData);
+        assert_eq!(r.next_frame().unwrap_err().kind(), ErrorKind::InvalidData);
     }
 
     #[test]
     fn not_utf8_is_replaced() {
         let mut r = FrameReader::new(BufReader::new(&b"CallerIDName: M\xfcller\r\n\r\n"[..]));
         assert_eq!(
-            r.next().unwrap().unwrap().get("CallerIDName"),
+            r.next_frame().unwrap().unwrap().get("CallerIDName"),
             "M\u{fffd}ller"
         );
     }

@@ -176,10 +176,6 @@ fn the_same_frames_give_the_same_events_after_a_restart() {
     }
 }
 
-fn frame(pairs: &[(&str, &str)]) -> Frame {
-    Frame::from_pairs(pairs)
-}
-
 fn chan<'a>(
     prefix: &'a str,
     name: &'a str,
