@@ -189,7 +189,12 @@ echo "$(systemd-analyze security ringbook.service | tail -n1)"
 echo "avahi: $(journalctl -b -u avahi-daemon --no-pager -o cat | grep -E 'Host name is|successfully established' | xargs)"
 echo "setup code file: $(cat /run/ringbook/setup-code)"
 echo "boot partition: $(ls /boot/firmware | grep -E 'done$' | xargs)"
-echo "timezone: $(/usr/local/sbin/ringbook-timezone 2>&1)"
+rb() { runuser -u ringbook -- ringbook --db /var/lib/ringbook/ringbook.db "$@"; }
+/usr/local/sbin/ringbook-timezone >/dev/null 2>&1
+echo "timezone: $(cat /etc/timezone) (ringbook: $(rb settings get office.timezone 2>/dev/null))"
+rb settings set office.timezone America/Sao_Paulo >/dev/null 2>&1
+/usr/local/sbin/ringbook-timezone >/dev/null 2>&1
+echo "timezone after the office moved: $(cat /etc/timezone) $(date +%z)"
 echo "boot: $(systemd-analyze time | head -n1)"
 EOF
     sed 's/^/   inside: /' "$work/inside"
@@ -204,6 +209,9 @@ EOF
     grep -q "Host name is ringbook-3456.local" "$work/inside" && grep -q "ringbook on ringbook-3456.*successfully established" "$work/inside" &&
         ok "avahi announces ringbook-3456.local and the _http._tcp service" || fail "avahi"
     [ -n "$(sed -n 's/^machine-id: //p' "$work/inside")" ] && ok "the box made its own machine-id" || fail "machine-id"
+    grep -Eq '^timezone: ([^ ]+) \(ringbook: \1\)$' "$work/inside" &&
+        grep -q '^timezone after the office moved: America/Sao_Paulo -0300$' "$work/inside" &&
+        ok "the system time zone follows ringbook's office.timezone" || fail "time zone"
 else
     banner=$(timeout 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SSH_PORT && timeout 5 head -c 7 <&3" 2>/dev/null || true)
     [ "$banner" != "SSH-2.0" ] && ok "SSH is off (no key file on the boot partition)" || fail "SSH answered without a key file"

@@ -90,6 +90,10 @@ for arch in "${ARCHES[@]}"; do
     install -m 0644 image/deb/low-port.conf "$root/usr/share/doc/ringbook/examples/low-port.conf"
     install -m 0644 image/deb/copyright "$root/usr/share/doc/ringbook/copyright"
     install -m 0644 README.md "$root/usr/share/doc/ringbook/README.md"
+    when=$(git log -1 --format=%cD 2>/dev/null || date -R)
+    printf 'ringbook (%s) stable; urgency=medium\n\n  * Packaged by scripts/build-deb.sh from ringbook %s.\n\n -- %s  %s\n' \
+        "$VERSION" "$UPSTREAM" "$MAINTAINER" "$when" | gzip -9n >"$root/usr/share/doc/ringbook/changelog.Debian.gz"
+    chmod 0644 "$root/usr/share/doc/ringbook/changelog.Debian.gz"
     for s in postinst prerm postrm; do
         install -m 0755 "image/deb/$s" "$root/DEBIAN/$s"
     done

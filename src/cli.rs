@@ -365,6 +365,8 @@ fn serve(store: &Store, cli: &Cli, args: &ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("the journal janitor could not be started: {e}"))?;
     crate::sources::start(store.clone())
         .map_err(|e| format!("the call sources could not be started: {e}"))?;
+    crate::sync::start(store.clone())
+        .map_err(|e| format!("the CRM sync could not be started: {e}"))?;
     let config = http::Config {
         listen: args.listen,
         workers,

@@ -19,6 +19,7 @@ pub mod provision;
 pub mod settings;
 pub mod sources;
 pub mod store;
+pub mod sync;
 pub mod vendors;
 pub mod web;
 pub mod xml;

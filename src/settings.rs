@@ -220,7 +220,14 @@ fn url_token(v: &str) -> Result<String, String> {
 
 /// Settings whose values are credentials: listings show whether they are set, never their value, and
 /// nothing logs them.
-pub const SECRETS: &[&str] = &["ami.secret", "cti.token", "placetel.secret"];
+pub const SECRETS: &[&str] = &[
+    "ami.secret",
+    "cti.token",
+    "placetel.secret",
+    "sync.propstack.api_key",
+    "sync.crmsenior.token",
+    "sync.webhook.secret",
+];
 
 /// A value as listings may show it: secrets as `(set)` or `(not set)`.
 pub fn shown(key: &str, value: &str) -> String {
@@ -399,6 +406,91 @@ pub const SPECS: &[Spec] = &[
         default: "false",
         description: "Send the desktop notification for an incoming call to every logged-in user, not only to those whose extension rings.",
         validate: boolean,
+    },
+    // Upstream CRM sync (issue 6, see sync/): a connector is on when its URL is set.
+    Spec {
+        key: "sync.propstack.url",
+        default: "",
+        description: "Propstack's API base URL (e.g. https://api.propstack.de); every finished call is pushed there. Empty turns the Propstack push off.",
+        validate: url_or_empty,
+    },
+    Spec {
+        key: "sync.propstack.api_key",
+        default: "",
+        description: "The Propstack API key, sent as the X-API-KEY header. Never shown in listings or logs.",
+        validate: secret_text,
+    },
+    Spec {
+        key: "sync.propstack.mode",
+        default: "3cx",
+        description: "How calls are pushed to Propstack: 3cx (POST /v1/calls/3cx, as Propstack's 3CX template) or phone (GET /v1/calls/phone).",
+        validate: crate::sync::valid_propstack_mode,
+    },
+    Spec {
+        key: "sync.crmsenior.url",
+        default: "",
+        description: "CRM Senior's base URL; calls are sent to its /cti3cx/consult-phone and /cti3cx/end-call. Empty turns it off.",
+        validate: url_or_empty,
+    },
+    Spec {
+        key: "sync.crmsenior.token",
+        default: "",
+        description: "CRM Senior's token, sent as the token_crm header. Never shown in listings or logs.",
+        validate: secret_text,
+    },
+    Spec {
+        key: "sync.crmsenior.tenant",
+        default: "",
+        description: "CRM Senior's tenant, sent as the tenant header.",
+        validate: secret_text,
+    },
+    Spec {
+        key: "sync.crmsenior.phone_format",
+        default: "00",
+        description: "How numbers are sent to CRM Senior: 00 (00 + country + area + number), plus (+E.164) or digits.",
+        validate: crate::sync::valid_phone_format,
+    },
+    Spec {
+        key: "sync.webhook.url",
+        default: "",
+        description: "A URL that receives every call's ringing, answered and ended steps as a JSON POST. Empty turns it off.",
+        validate: url_or_empty,
+    },
+    Spec {
+        key: "sync.webhook.secret",
+        default: "",
+        description: "Signs webhook bodies: X-Ringbook-Signature: t=UNIX,v1=hex HMAC-SHA256 of UNIX.BODY. Never shown in listings or logs.",
+        validate: secret_text,
+    },
+    Spec {
+        key: "sync.webhook.format",
+        default: "ringbook",
+        description: "The webhook body: ringbook (ringbook's call JSON) or zammad (Zammad generic CTI newCall, answer and hangup).",
+        validate: crate::sync::valid_webhook_format,
+    },
+    Spec {
+        key: "sync.max_attempts",
+        default: "12",
+        description: "Failed attempts after which an outbox row is dead-lettered (a 429 doesn't count). Retry it with 'ringbook outbox retry ID'.",
+        validate: crate::sync::valid_attempts,
+    },
+    Spec {
+        key: "sync.rate_per_minute",
+        default: "600",
+        description: "At most this many requests per minute to each CRM; 0 for no limit.",
+        validate: crate::sync::valid_rate,
+    },
+    Spec {
+        key: "sync.timeout",
+        default: "10s",
+        description: "Connect and read timeout of each request to a CRM.",
+        validate: short_duration,
+    },
+    Spec {
+        key: "sync.backoff_max",
+        default: "5m",
+        description: "The longest wait between retries when a CRM is down (the backoff doubles from 1 s up to this).",
+        validate: short_duration,
     },
 ];
 

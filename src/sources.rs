@@ -530,7 +530,7 @@ fn run_client<F>(
             break;
         }
     }
-    reporter.off();
+    // Switching the source off is recorded by the supervisor: a replacement thread may already run.
 }
 
 /// A running client thread and the configuration it runs with.
@@ -540,7 +540,7 @@ struct Running<C> {
 }
 
 /// Starts, restarts or stops a client so that it runs with `want`.
-fn reconcile<C, S>(slot: &mut Option<Running<C>>, want: Option<C>, spawn: S)
+fn reconcile<C, S>(name: &'static str, slot: &mut Option<Running<C>>, want: Option<C>, spawn: S)
 where
     C: PartialEq + Clone,
     S: FnOnce(C, Arc<AtomicBool>) -> io::Result<()>,
@@ -550,6 +550,10 @@ where
     }
     if let Some(old) = slot.take() {
         old.stop.store(true, Ordering::Relaxed);
+        if want.is_none() {
+            log::info!("{name}: switched off");
+            Reporter::new(name).off();
+        }
     }
     if let Some(config) = want {
         let stop = Arc::new(AtomicBool::new(false));
@@ -586,6 +590,7 @@ pub fn start(store: Store) -> io::Result<()> {
                 match Settings::load(&reader) {
                     Ok(s) => {
                         reconcile(
+                            asterisk::tracker::SOURCE,
                             &mut ami,
                             asterisk::client::Config::from_settings(&s),
                             |c, stop| {
@@ -615,6 +620,7 @@ pub fn start(store: Store) -> io::Result<()> {
                             },
                         );
                         reconcile(
+                            fritzbox::SOURCE,
                             &mut fritz,
                             fritzbox::Config::from_settings(&s),
                             |c, stop| {
@@ -659,6 +665,35 @@ mod tests {
         assert_eq!(waits, [500, 1000, 2000, 4000, 4000, 4000]);
         b.reset();
         assert_eq!(b.next_wait().as_millis(), 500);
+    }
+
+    #[test]
+    fn reconcile_starts_restarts_and_stops() {
+        type Started = Vec<(u16, Arc<AtomicBool>)>;
+        fn step(want: Option<u16>, slot: &mut Option<Running<u16>>, started: &mut Started) {
+            reconcile("test-reconcile", slot, want, |c, stop| {
+                started.push((c, stop));
+                Ok(())
+            });
+        }
+        let mut slot: Option<Running<u16>> = None;
+        let mut started = Started::new();
+        step(Some(5038), &mut slot, &mut started);
+        step(Some(5038), &mut slot, &mut started);
+        assert_eq!(started.len(), 1, "the same configuration keeps its thread");
+        step(Some(5039), &mut slot, &mut started);
+        assert_eq!(started.len(), 2);
+        assert_eq!(started[1].0, 5039);
+        assert!(
+            started[0].1.load(Ordering::Relaxed),
+            "the old thread is told to stop"
+        );
+        assert!(!started[1].1.load(Ordering::Relaxed));
+        step(None, &mut slot, &mut started);
+        assert!(started[1].1.load(Ordering::Relaxed));
+        assert!(slot.is_none());
+        let map = registry().lock().unwrap();
+        assert_eq!(map.get("test-reconcile").unwrap().state, State::Off);
     }
 
     #[test]

@@ -197,7 +197,7 @@ pub fn ami_frame(data: &[u8]) {
     // A cursor never times out, so the reader ends with an error at the end of the input; the
     // bound is only a guard against a reader that stops making progress.
     for _ in 0..100_000 {
-        match reader.next() {
+        match reader.next_frame() {
             Ok(Some(f)) => {
                 let at = client::timestamp(&f);
                 let _ = f.encode();
@@ -294,7 +294,7 @@ pub fn cti_form(data: &[u8]) {
 // answers of the journal endpoints, exactly as deployed.
 
 /// The CTI token the harness store is set up with.
-const CTI_TOKEN: &str = "fuzztoken";
+const CTI_TOKEN: &str = "fuzz-token-0123456789";
 
 struct Harness {
     addr: SocketAddr,
@@ -327,7 +327,10 @@ fn setup() -> Harness {
     } else {
         std::env::temp_dir()
     };
-    let path = base.join(format!("ringbook-fuzz-{}.db", std::process::id()));
+    // One store per thread: the corpus replay test runs targets on parallel threads.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = base.join(format!("ringbook-fuzz-{}-{n}.db", std::process::id()));
     // A leftover from a run that was killed would carry its state over: start clean.
     drop(TempFile(path.clone()));
     let file = TempFile(path.clone());
@@ -394,6 +397,12 @@ fn setup() -> Harness {
         _db: file,
     };
     let consult = h.call("GET", "/cti3cx/consult-phone/0301234567", None, b"");
+    assert_eq!(
+        consult.0,
+        200,
+        "consult-phone: {}",
+        String::from_utf8_lossy(&consult.1)
+    );
     let v: serde_json::Value = serde_json::from_slice(&consult.1).unwrap_or_default();
     h.crmsenior_call = v["contact"][0]["customvalue"]
         .as_str()
@@ -405,6 +414,7 @@ fn setup() -> Harness {
         Some("application/json"),
         br#"{"event":"ringing","call_id":"fuzz-1","direction":"in","remote":"+49301234567"}"#,
     );
+    assert_eq!(ev.0, 200, "an event: {}", String::from_utf8_lossy(&ev.1));
     let v: serde_json::Value = serde_json::from_slice(&ev.1).unwrap_or_default();
     h.api_call = v["events"][0]["call_id"].as_i64().unwrap_or(1);
     h

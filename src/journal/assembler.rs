@@ -814,8 +814,9 @@ fn auto_handle(
 /// change, after the call row is written, with the changes that call just went through. The outbox adds
 /// its rows here, so a call change and its upstream delivery commit or roll back together. It must stay
 /// cheap (indexed lookups, a few inserts): it runs in the writer for every event.
-fn outbox_hook(_tx: &Connection, _call: &CallRow, _changes: &[CallChanged]) -> store::Result<()> {
-    Ok(())
+fn outbox_hook(tx: &Connection, call: &CallRow, changes: &[CallChanged]) -> store::Result<()> {
+    // Issue 6: the outbox rows for this change, written in this same transaction (see store/outbox.rs).
+    store::outbox::enqueue_for_changes(tx, call, changes)
 }
 
 /// Sets description and handling of one call; see [`super::update`].

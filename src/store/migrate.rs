@@ -238,6 +238,34 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX call_tasks_by_call ON call_tasks(call_id);
     ALTER TABLE users ADD COLUMN employee_id INTEGER REFERENCES employees(id) ON DELETE SET NULL;
     "#,
+    // 6: the upstream-sync outbox (see store/outbox.rs and sync/): one row per (connector, call, step),
+    // written in the same transaction as the call change; times in milliseconds. `call_upstream` keeps
+    // the id a CRM gave a call (CRM Senior's consult-phone `customvalue`) for the steps that follow.
+    r#"
+    CREATE TABLE outbox (
+        id           INTEGER PRIMARY KEY,
+        connector    TEXT NOT NULL,
+        call_id      INTEGER NOT NULL,
+        step         TEXT NOT NULL,
+        idem_key     TEXT NOT NULL UNIQUE,
+        state        TEXT NOT NULL DEFAULT 'pending',
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_at      INTEGER NOT NULL,
+        last_error   TEXT,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        delivered_at INTEGER,
+        UNIQUE (connector, call_id, step)
+    );
+    CREATE INDEX outbox_pending ON outbox(connector, id) WHERE state = 'pending';
+    CREATE INDEX outbox_by_call ON outbox(connector, call_id, id);
+    CREATE TABLE call_upstream (
+        connector   TEXT NOT NULL,
+        call_id     INTEGER NOT NULL,
+        upstream_id TEXT NOT NULL,
+        PRIMARY KEY (connector, call_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -18,6 +18,7 @@ pub mod email;
 pub mod employees;
 pub mod lines;
 pub mod migrate;
+pub mod outbox;
 pub mod settings;
 pub mod web;
 mod writer;

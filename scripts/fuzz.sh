@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Fuzzing: every cargo-fuzz target for a set time, then schemathesis against the running binary.
+#
+#   scripts/fuzz.sh                         # each target 10 minutes, then schemathesis
+#   FUZZ_SECONDS=30 scripts/fuzz.sh         # a quick pass
+#   FUZZ_TARGETS="number import" scripts/fuzz.sh
+#   FUZZ_SKIP_SCHEMATHESIS=1 scripts/fuzz.sh   # libFuzzer only
+#   FUZZ_SKIP_LIBFUZZER=1 scripts/fuzz.sh      # schemathesis only
+#
+# The targets are in fuzz/ (a crate of its own, built with the nightly toolchain and cargo-fuzz, both
+# installed here if missing). Each run starts from the committed seeds in fuzz/corpus/<target>/ and
+# keeps what it finds in fuzz/work/<target>/ (not committed). A crash stops that target and leaves
+# its input in fuzz/artifacts/<target>/; `cargo +nightly fuzz run --fuzz-dir fuzz TARGET FILE`
+# replays it. Prints one line per target: executions, executions per second, crashes.
+#
+# schemathesis (from PyPI, in a virtualenv under target/) then reads GET /api/openapi.json from a
+# ringbook started on a fresh database with an admin key, and sends generated requests to every
+# documented operation; it reports 5xx answers and answers that don't match the document.
+#
+# Exits non-zero if a target crashed or schemathesis found a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECONDS_EACH=${FUZZ_SECONDS:-600}
+ALL_TARGETS=$(sed -n 's/^name = "\(.*\)"$/\1/p' fuzz/Cargo.toml | grep -v '^ringbook-fuzz$')
+TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
+OUT=fuzz/work
+mkdir -p "$OUT"
+status=0
+
+if [ -z "${FUZZ_SKIP_LIBFUZZER:-}" ]; then
+    if ! cargo +nightly --version >/dev/null 2>&1; then
+        echo "== installing the nightly toolchain" >&2
+        rustup toolchain install nightly --profile minimal
+    fi
+    if ! cargo fuzz --version >/dev/null 2>&1; then
+        echo "== installing cargo-fuzz" >&2
+        cargo install cargo-fuzz --locked
+    fi
+    echo "== building the fuzz targets (nightly, sanitizer coverage, debug assertions)" >&2
+    cargo +nightly fuzz build --fuzz-dir fuzz --target-dir target/fuzz >&2
+
+    printf '%-16s %12s %10s %8s  %s\n' target executions exec/s crashes note
+    for t in $TARGETS; do
+        mkdir -p "$OUT/$t" "fuzz/artifacts/$t"
+        log=$OUT/$t.log
+        # -rss_limit_mb: the http_* targets keep a growing SQLite store in this process.
+        # -detect_leaks=0: those targets' server threads still hold their memory when libFuzzer
+        # exits, which LeakSanitizer would report as leaks.
+        set +e
+        cargo +nightly fuzz run --fuzz-dir fuzz --target-dir target/fuzz "$t" "$OUT/$t" "fuzz/corpus/$t" -- \
+            -max_total_time="$SECONDS_EACH" -print_final_stats=1 -rss_limit_mb=4096 -detect_leaks=0 \
+            -timeout=30 >"$log" 2>&1
+        rc=$?
+        set -e
+        execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+        speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+        if [ -z "$execs" ]; then
+            # A crash ends the run before the final stats; take the last status line instead.
+            execs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
+        fi
+        crashes=0
+        note=""
+        if [ "$rc" -ne 0 ]; then
+            crashes=1
+            artifact=$(grep -o 'Test unit written to [^ ]*' "$log" | tail -1 | sed 's/Test unit written to //')
+            why=$(grep -m1 -E "panicked at|ERROR: (AddressSanitizer|libFuzzer)" "$log" || true)
+            note="${artifact:-see $log}: ${why}"
+            status=1
+        fi
+        printf '%-16s %12s %10s %8s  %s\n' "$t" "${execs:-?}" "${speed:-?}" "$crashes" "$note"
+    done
+fi
+
+if [ -z "${FUZZ_SKIP_SCHEMATHESIS:-}" ]; then
+    echo "== building ringbook (debug) for schemathesis" >&2
+    cargo build --locked --bin ringbook >&2
+    BIN=$PWD/target/debug/ringbook
+    VENV=target/schemathesis-venv
+    if [ ! -x "$VENV/bin/schemathesis" ]; then
+        echo "== installing schemathesis into $VENV" >&2
+        python3 -m venv "$VENV"
+        "$VENV/bin/pip" install -q schemathesis >&2
+    fi
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/ringbook-schemathesis.XXXXXX")
+    SERVER_PID=""
+    cleanup() {
+        if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; fi
+        rm -rf "$WORK"
+    }
+    trap cleanup EXIT
+    DB=$WORK/ringbook.db
+    export RUST_LOG=warn
+    "$BIN" --db "$DB" settings set number.country DE >/dev/null
+    "$BIN" --db "$DB" settings set number.area_code 30 >/dev/null
+    "$BIN" --db "$DB" settings set number.outside_prefix 0 >/dev/null
+    printf 'first_name,last_name,company,office,mobile\nAnna,Müller,Müller & Söhne,030 1234567,0171 2345678\nBernd,Schulz,,+49 30 9876543,\n' >"$WORK/c.csv"
+    "$BIN" --db "$DB" import contacts "$WORK/c.csv" >/dev/null
+    KEY=$("$BIN" --db "$DB" apikey create --name schemathesis --scopes admin 2>/dev/null)
+    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    "$BIN" --db "$DB" --listen "127.0.0.1:$PORT" 2>"$WORK/server.log" &
+    SERVER_PID=$!
+    for _ in $(seq 1 200); do
+        curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+        sleep 0.05
+    done
+    echo "== schemathesis against http://127.0.0.1:$PORT/api/openapi.json" >&2
+    set +e
+    "$VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/api/openapi.json" \
+        --url "http://127.0.0.1:$PORT" \
+        --header "X-Api-Key: $KEY" \
+        --checks all \
+        --max-examples "${FUZZ_SCHEMATHESIS_EXAMPLES:-50}" \
+        --workers 1 \
+        --report junit --report-dir "$OUT/schemathesis" \
+        ${FUZZ_SCHEMATHESIS_ARGS:-}
+    st=$?
+    set -e
+    if [ "$st" -ne 0 ]; then
+        echo "schemathesis: failures found (exit $st); report in $OUT/schemathesis, server log:" >&2
+        tail -20 "$WORK/server.log" >&2
+        status=1
+    else
+        echo "schemathesis: no failures"
+    fi
+fi
+exit $status
