@@ -82,6 +82,9 @@ pub enum Command {
     /// The office's own numbers: main numbers and direct lines with their names.
     #[command(subcommand)]
     Line(LineCmd),
+    /// The upstream sync queue: list rows, retry a dead one, or give one up.
+    #[command(subcommand)]
+    Outbox(OutboxCmd),
     /// The office's employees and their own phone numbers.
     #[command(subcommand)]
     Employee(EmployeeCmd),
@@ -186,6 +189,22 @@ pub enum ExportCmd {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OutboxCmd {
+    /// Rows newest first, with state, attempts and the last error.
+    List {
+        /// Only rows in this state: pending, delivered, dead or skipped.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Queue a dead, skipped or waiting row again, due now.
+    Retry { id: i64 },
+    /// Give up on a pending or dead row.
+    Skip { id: i64 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -307,6 +326,7 @@ fn run(cli: Cli) -> Result<(), String> {
             export_contacts(&store, *format, output.as_ref())
         }
         Some(Command::Line(cmd)) => line(&store, cmd),
+        Some(Command::Outbox(cmd)) => outbox_cmd(&store, cmd),
         Some(Command::Employee(cmd)) => employee(&store, cmd),
         Some(Command::Extension(cmd)) => extension(&store, cmd),
         Some(Command::Lookup { number }) => {
@@ -628,6 +648,60 @@ fn export_contacts(
     };
     eprintln!("exported {n} contacts");
     Ok(())
+}
+
+fn outbox_cmd(store: &Store, cmd: &OutboxCmd) -> Result<(), String> {
+    use crate::store::outbox;
+    match cmd {
+        OutboxCmd::List { state, limit } => {
+            let reader = store.reader().map_err(|e| e.to_string())?;
+            let rows = outbox::list(reader.conn(), state.as_deref(), (*limit).clamp(1, 10_000))
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{:<6} {:<10} {:<8} {:<10} {:<10} {:>8}  last error",
+                "id", "connector", "call", "step", "state", "attempts"
+            );
+            for r in rows {
+                println!(
+                    "{:<6} {:<10} {:<8} {:<10} {:<10} {:>8}  {}",
+                    r.id,
+                    r.connector,
+                    r.call_id,
+                    r.step,
+                    r.state,
+                    r.attempts,
+                    r.last_error.unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        OutboxCmd::Retry { id } => {
+            let id = *id;
+            let done = store
+                .write(move |tx| outbox::retry(tx, id, outbox::now_ms()))
+                .map_err(|e| e.to_string())?;
+            if !done {
+                return Err(format!(
+                    "outbox row {id} does not exist or was already delivered"
+                ));
+            }
+            println!("outbox row {id} queued again");
+            Ok(())
+        }
+        OutboxCmd::Skip { id } => {
+            let id = *id;
+            let done = store
+                .write(move |tx| outbox::skip(tx, id, outbox::now_ms()))
+                .map_err(|e| e.to_string())?;
+            if !done {
+                return Err(format!(
+                    "outbox row {id} is not pending or dead, so there is nothing to skip"
+                ));
+            }
+            println!("outbox row {id} skipped");
+            Ok(())
+        }
+    }
 }
 
 fn line(store: &Store, cmd: &LineCmd) -> Result<(), String> {

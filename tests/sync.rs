@@ -364,3 +364,53 @@ fn kill_9_mid_drain_loses_nothing() {
     // Re-sends can only be rows whose 2xx wasn't recorded: a few, never the whole queue.
     assert!(seen.len() - 3 * N <= 64, "{} re-sends", seen.len() - 3 * N);
 }
+
+#[test]
+fn outbox_is_visible_in_the_api_and_the_cli() {
+    let db = Db::new("outbox-visible");
+    db.berlin();
+    // A webhook target nobody listens on: rows stay pending and are listed as such.
+    db.ok(&[
+        "settings",
+        "set",
+        "sync.webhook.url",
+        "http://127.0.0.1:9/hook",
+    ]);
+    let admin = db.key("admin");
+    let journal = db.key("journal");
+    let srv = Server::start(db);
+    let ev = r#"{"event":"ringing","call_id":"ob-1","direction":"in","remote":"+49301234567","extension":"201"}"#;
+    let r = srv.request(
+        "POST",
+        "/api/v1/events",
+        &[("X-Api-Key", &journal)],
+        ev.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(srv.get("/api/v1/outbox").status, 401);
+    assert_eq!(
+        srv.get(&format!("/api/v1/outbox?key={journal}")).status,
+        403
+    );
+    let j = srv.get(&format!("/api/v1/outbox?key={admin}")).json();
+    let rows = j["rows"].as_array().unwrap();
+    assert!(!rows.is_empty(), "{j}");
+    assert_eq!(rows[0]["connector"], "webhook");
+    assert!(j["counts"]["pending"].as_i64().unwrap() >= 1, "{j}");
+    assert_eq!(
+        srv.get(&format!("/api/v1/outbox?key={admin}&state=nope"))
+            .status,
+        400
+    );
+    let id = rows[0]["id"].as_i64().unwrap().to_string();
+    assert!(srv.db.ok(&["outbox", "list"]).contains("webhook"));
+    assert!(srv.db.ok(&["outbox", "skip", &id]).contains("skipped"));
+    let out = srv.db.cli(&["outbox", "skip", &id]);
+    assert!(!out.status.success(), "skipping twice is refused");
+    assert!(srv
+        .db
+        .ok(&["outbox", "retry", &id])
+        .contains("queued again"));
+    let m = srv.get("/metrics").text();
+    assert!(m.contains("ringbook_outbox_pending"), "{m}");
+}

@@ -2,6 +2,7 @@
 //! formats live in `vendors/`.
 
 pub mod calls;
+pub mod outbox;
 
 use serde::Serialize;
 
@@ -31,7 +32,40 @@ pub fn metrics(ctx: &mut Ctx, _req: &Request, _p: &Params) -> Response {
     let writer = ctx.app.store.writer();
     let stats = writer.stats();
     let db = ctx.reader.db_size_bytes().unwrap_or(-1) as f64;
+    let (pending, delivered, dead, skipped) =
+        crate::store::outbox::counts(ctx.reader.conn()).unwrap_or((-1, -1, -1, -1));
+    let relaxed = std::sync::atomic::Ordering::Relaxed;
     let gauges = [
+        (
+            "ringbook_outbox_pending",
+            "Outbox rows waiting to be delivered upstream.",
+            pending as f64,
+        ),
+        (
+            "ringbook_outbox_delivered",
+            "Outbox rows delivered (a 2xx was recorded).",
+            delivered as f64,
+        ),
+        (
+            "ringbook_outbox_dead",
+            "Outbox rows given up after too many failures (dead letters).",
+            dead as f64,
+        ),
+        (
+            "ringbook_outbox_skipped",
+            "Outbox rows skipped by hand or as undeliverable.",
+            skipped as f64,
+        ),
+        (
+            "ringbook_sync_delivered_total",
+            "Upstream deliveries since start.",
+            crate::sync::DELIVERED.load(relaxed) as f64,
+        ),
+        (
+            "ringbook_sync_failed_attempts_total",
+            "Failed upstream delivery attempts since start.",
+            crate::sync::FAILED_ATTEMPTS.load(relaxed) as f64,
+        ),
         (
             "ringbook_writer_queue_depth",
             "Write jobs waiting for the writer thread.",

@@ -61,6 +61,7 @@ pub static ROUTES: &[Route] = &[
         handler: api::calls::post_events,
     },
     get("/api/v1/calls", "api_calls", api::calls::list_calls),
+    get("/api/v1/outbox", "api_outbox", api::outbox::list),
     Route {
         method: Method::Post,
         pattern: "/api/v1/calls/handled",
