@@ -67,7 +67,8 @@ EOF
     in_root systemctl enable systemd-networkd.service systemd-resolved.service systemd-timesyncd.service \
         avahi-daemon.service ringbook.service ringbook-firstboot.service ringbook-console.service \
         ringbook-timezone.timer
-    # SSH stays off until ssh_authorized_keys on the boot partition enables it; host keys are made then.
+    # SSH stays off until ssh_authorized_keys on the boot partition enables it; sshd makes its host keys
+    # at its first start (image/rootfs/etc/systemd/system/ssh.service.d/).
     in_root systemctl disable ssh.service
     rm -f "$ROOT"/etc/ssh/ssh_host_*
 
@@ -75,16 +76,17 @@ EOF
     if [ "$INITRAMFS" = small ]; then
         echo "MODULES=list" >"$ROOT/etc/initramfs-tools/conf.d/ringbook-modules.conf"
         cat >>"$ROOT/etc/initramfs-tools/modules" <<'EOF'
-# ringbook image, RINGBOOK_INITRAMFS=small (unverified on a real Pi): SD card and root filesystem only.
+# ringbook image, RINGBOOK_INITRAMFS=small (unverified on a real Pi): the root filesystem on the SD
+# card of a Pi 3 (sdhci-iproc, bcm2835 sdhost) or Pi 4 (emmc2 with its 1.8 V regulator on the firmware's
+# GPIO expander), and virtio for qemu's virt machine.
 ext4
 mmc_block
 sdhci_iproc
-bcm2835_mmc
-bcm2835_sdhost
-mmc_spi
+bcm2835
+gpio_regulator
+gpio_raspberrypi_exp
 virtio_blk
 virtio_pci
-virtio_mmio
 EOF
     fi
     # The root filesystem is ext4 (fstab names it by label, which a build can't resolve): this puts

@@ -178,7 +178,7 @@ fn strip_uri(s: &str) -> &str {
         }
     }
     let lower_starts =
-        |s: &str, p: &str| s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p);
+        |s: &str, p: &str| s.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
     for scheme in ["sips:", "sip:", "tel:"] {
         if lower_starts(s, scheme) {
             s = &s[scheme.len()..];

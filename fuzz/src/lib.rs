@@ -30,8 +30,11 @@ use ringbook::vendors::snom::events as snom_events;
 use ringbook::vendors::threecx::journal as tcx;
 use ringbook::vendors::{cti, fritzbox, placetel, sipgate, threecx, yealink};
 
+/// A fuzz target: takes arbitrary bytes, must not panic.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, for the corpus replay test and `scripts/fuzz.sh`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("number", number),
     ("raw_query", raw_query),
     ("phone_query", phone_query),

@@ -2,6 +2,7 @@
 //! formats live in `vendors/`.
 
 pub mod calls;
+pub mod openapi;
 pub mod outbox;
 
 use serde::Serialize;

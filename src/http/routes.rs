@@ -50,6 +50,7 @@ const fn lookup(pattern: &'static str, name: &'static str, handler: Handler) -> 
 
 pub static ROUTES: &[Route] = &[
     get("/healthz", "healthz", api::healthz),
+    get("/api/openapi.json", "api_openapi", api::openapi::document),
     get("/metrics", "metrics", api::metrics),
     lookup("/api/v1/lookup", "api_lookup", api::lookup),
     // The journal: ringbook's own call events and the journal API (api/calls.rs).
