@@ -179,7 +179,9 @@ fn sip_user(s: &str) -> Option<String> {
         }
     }
     for scheme in ["sips:", "sip:", "tel:"] {
-        if s.get(..scheme.len()).is_some_and(|h| h.eq_ignore_ascii_case(scheme)) {
+        if s.get(..scheme.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(scheme))
+        {
             s = &s[scheme.len()..];
             break;
         }

@@ -78,7 +78,8 @@ fn lookups_keep_answering_while_500_idle_and_slowloris_connections_are_held() {
     for i in 0..500 {
         let mut s = TcpStream::connect(srv.addr).expect("a connection opens");
         if i % 2 == 1 {
-            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n").unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n")
+                .unwrap();
             slow.push(s);
         } else {
             idle.push(s);
@@ -133,7 +134,9 @@ fn lookups_keep_answering_while_500_idle_and_slowloris_connections_are_held() {
     }
     for _ in 0..1000 {
         let t = Instant::now();
-        match srv.try_raw(format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()) {
+        match srv.try_raw(
+            format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        ) {
             Ok(r) if r.status == 200 => {}
             _ => failed += 1,
         }
@@ -192,7 +195,12 @@ fn oversized_bodies_get_413_and_store_nothing() {
     let (srv, key) = berlin_office_with(CSV, "admin");
     let before = srv.db.ok(&["export", "contacts"]);
     // A declared length over the cap is refused before the body is read.
-    for path in ["/api/v1/events", "/3cx/contacts", "/3cx/journal", "/lookup.txt"] {
+    for path in [
+        "/api/v1/events",
+        "/3cx/contacts",
+        "/3cx/journal",
+        "/lookup.txt",
+    ] {
         let r = srv.raw(
             format!(
                 "POST {path} HTTP/1.1\r\nHost: x\r\nX-Api-Key: {key}\r\nContent-Type: application/json\r\n\
@@ -200,7 +208,12 @@ fn oversized_bodies_get_413_and_store_nothing() {
             )
             .as_bytes(),
         );
-        assert_eq!(r.status, 413, "{path}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            413,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         assert!(r.json()["error"].as_str().unwrap().contains("larger than"));
     }
     // A chunked body has no declared length: it is cut off at the cap while reading.
@@ -294,7 +307,11 @@ fn invalid_utf8_gets_a_clear_error_and_stores_nothing() {
     // Escapes that decode to invalid UTF-8: the number has letters, so a clear 400.
     let r = keyed_get(&srv, "/api/v1/lookup?number=%FF%FE030", &key);
     assert_eq!(r.status, 400);
-    assert!(r.json()["error"].as_str().unwrap().contains("number"), "{}", r.text());
+    assert!(
+        r.json()["error"].as_str().unwrap().contains("number"),
+        "{}",
+        r.text()
+    );
     // PBXs and phones get their protocol's answer: an empty name, an empty pop-up.
     let r = keyed_get(&srv, "/lookup.txt?number=%FF%FE", &key);
     assert_eq!((r.status, r.body.len()), (200, 0));
@@ -315,7 +332,12 @@ fn invalid_utf8_gets_a_clear_error_and_stores_nothing() {
             &[("X-Api-Key", &key), ("Content-Type", "application/json")],
             b"{\"FirstName\":\"\xff\xfe\",\"event\":\"ringing\",\"call_id\":\"\xc3\x28\"}",
         );
-        assert_eq!(r.status, 400, "{path}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            400,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
         let msg = r.json()["error"].as_str().unwrap().to_string();
         assert!(msg.contains("UTF-8"), "{path}: {msg}");
     }
@@ -486,7 +508,12 @@ fn sql_and_markup_payloads_are_refused_or_stored_verbatim_and_shown_escaped() {
         assert_eq!(c["FirstName"], *p);
         assert_eq!(c["CompanyName"], *p);
         contact_ids.push(c["EntityId"].as_str().unwrap().to_string());
-        let found = keyed_get(&srv, &format!("/api/v1/lookup?number={}", enc(&number)), &key).json();
+        let found = keyed_get(
+            &srv,
+            &format!("/api/v1/lookup?number={}", enc(&number)),
+            &key,
+        )
+        .json();
         assert_eq!(found["matches"][0]["first_name"], *p, "{found}");
 
         // E-mail and number are checked: a clear 422, nothing stored.
@@ -499,16 +526,34 @@ fn sql_and_markup_payloads_are_refused_or_stored_verbatim_and_shown_escaped() {
         }
 
         // Journal events: every text field, alone, with the payload.
-        for (f, field) in ["call_id", "group", "cause", "remote", "extension", "line", "agent", "source"]
-            .into_iter()
-            .enumerate()
+        for (f, field) in [
+            "call_id",
+            "group",
+            "cause",
+            "remote",
+            "extension",
+            "line",
+            "agent",
+            "source",
+        ]
+        .into_iter()
+        .enumerate()
         {
             // A remote number of its own, so that no two test calls merge into one conversation.
             let remote = format!("+4930111{i}{f:03}");
-            let leg_key = if field == "call_id" { p.to_string() } else { format!("h-{field}-{i}") };
+            let leg_key = if field == "call_id" {
+                p.to_string()
+            } else {
+                format!("h-{field}-{i}")
+            };
             // A cause belongs to the end of a call.
-            let kind = if field == "cause" { "hangup" } else { "ringing" };
-            let mut ev = json!({"event": kind, "direction": "in", "call_id": leg_key, "remote": remote});
+            let kind = if field == "cause" {
+                "hangup"
+            } else {
+                "ringing"
+            };
+            let mut ev =
+                json!({"event": kind, "direction": "in", "call_id": leg_key, "remote": remote});
             ev[field] = json!(p);
             let r = json_post(&srv, "/api/v1/events", &key, &ev);
             match r.status {
@@ -565,7 +610,10 @@ fn sql_and_markup_payloads_are_refused_or_stored_verbatim_and_shown_escaped() {
 
     // Shown escaped: phone XML, and the web UI's pages.
     let xml = keyed_get(&srv, "/yealink/phonebook.xml", &key).text();
-    assert!(!xml.contains("<script>") && xml.contains("&lt;script&gt;"), "{xml}");
+    assert!(
+        !xml.contains("<script>") && xml.contains("&lt;script&gt;"),
+        "{xml}"
+    );
     let cookie = login(&srv);
     for path in [
         format!("/contacts/{}", contact_ids[3]),
@@ -610,12 +658,18 @@ fn secrets_never_reach_the_log() {
     let db = Db::new("hostile-secrets");
     db.berlin();
     db.import_csv(CSV);
-    db.cli_with_stdin(&["user", "add", "owner", "--role", "admin"], &format!("{PASSWORD}\n"));
+    db.cli_with_stdin(
+        &["user", "add", "owner", "--role", "admin"],
+        &format!("{PASSWORD}\n"),
+    );
     let key = db.key("lookup,journal");
     let srv = Server::start_with(db, &[("RUST_LOG", "trace")]);
 
     // The key in every place a client may put it, and a wrong one.
-    assert_eq!(keyed_get(&srv, "/api/v1/lookup?number=%2B49301234567", &key).status, 200);
+    assert_eq!(
+        keyed_get(&srv, "/api/v1/lookup?number=%2B49301234567", &key).status,
+        200
+    );
     let r = srv.get(&format!("/lookup.txt?number=%2B49301234567&key={key}"));
     assert_eq!(r.status, 200);
     let r = srv.request(
@@ -626,8 +680,13 @@ fn secrets_never_reach_the_log() {
     );
     assert_eq!(r.status, 200);
     let wrong = format!("{key}x");
-    assert_eq!(keyed_get(&srv, "/api/v1/lookup?number=1", &wrong).status, 401);
-    let r = srv.get(&format!("/snom/event?ev=incoming&mac=000413000001&cid=c1&remote=%2B49301234567&local=201&key={key}"));
+    assert_eq!(
+        keyed_get(&srv, "/api/v1/lookup?number=1", &wrong).status,
+        401
+    );
+    let r = srv.get(&format!(
+        "/snom/event?ev=incoming&mac=000413000001&cid=c1&remote=%2B49301234567&local=201&key={key}"
+    ));
     assert_eq!(r.status, 200);
 
     // A wrong password, then a login and a page with the session.
@@ -653,7 +712,11 @@ fn secrets_never_reach_the_log() {
     assert_eq!(ok.status, 303);
     keep_cookies(&mut jar, &ok);
     let cookies = cookie_header(&jar);
-    assert_eq!(srv.request("GET", "/calls", &[("Cookie", &cookies)], b"").status, 200);
+    assert_eq!(
+        srv.request("GET", "/calls", &[("Cookie", &cookies)], b"")
+            .status,
+        200
+    );
 
     let log = srv.log_text();
     let secret = key.rsplit('_').next().unwrap();
@@ -685,7 +748,10 @@ fn secrets_never_reach_the_log() {
 fn login_attempts_are_limited_per_address() {
     const PASSWORD: &str = "correct horse battery";
     let db = Db::new("hostile-ratelimit");
-    db.cli_with_stdin(&["user", "add", "owner", "--role", "admin"], &format!("{PASSWORD}\n"));
+    db.cli_with_stdin(
+        &["user", "add", "owner", "--role", "admin"],
+        &format!("{PASSWORD}\n"),
+    );
     let srv = Server::start(db);
     let page = srv.get("/login");
     let html = page.text();
@@ -715,7 +781,8 @@ fn login_attempts_are_limited_per_address() {
         !blocked
             .headers
             .iter()
-            .any(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("rb_session=")
+            .any(|(k, v)| k.eq_ignore_ascii_case("set-cookie")
+                && v.starts_with("rb_session=")
                 && !v.starts_with("rb_session=;")),
         "a blocked login got a session"
     );

@@ -197,7 +197,10 @@ fn the_document_is_openapi_3_1_with_every_key_scheme() {
                 op["responses"].as_object().is_some_and(|r| !r.is_empty()),
                 "{m} {path} documents no responses"
             );
-            assert!(op["operationId"].is_string(), "{m} {path} has no operationId");
+            assert!(
+                op["operationId"].is_string(),
+                "{m} {path} has no operationId"
+            );
         }
     }
 }
