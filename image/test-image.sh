@@ -106,6 +106,7 @@ HTTP_PORT=$(free_port)
 SSH_PORT=$(free_port)
 NETDEV="user,id=n0,hostfwd=tcp:127.0.0.1:$HTTP_PORT-:80,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22"
 if [ "$MODE" = virt ]; then
+    # shellcheck disable=SC2054  # qemu options are comma lists
     QEMU=(qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 1024
         -kernel "$work/vmlinuz" -initrd "$work/initrd.img"
         -append "root=LABEL=RASPIROOT rw console=ttyAMA0 net.ifnames=0 rootwait"
@@ -119,6 +120,7 @@ else
     cmdline="$(tr -d '\r\n' <"$work/cmdline.txt") console=ttyAMA0,115200"
     # A Pi 3's Ethernet is on USB and is named eth0; qemu's usb-net gets a globally administered MAC (the
     # Pi's own OUI) so the kernel names it eth0 too, not usb0.
+    # shellcheck disable=SC2054  # qemu options are comma lists
     QEMU=(qemu-system-aarch64 -M raspi3b -m 1024
         -kernel "$work/vmlinuz" -initrd "$work/initrd.img" -dtb "$work/pi3.dtb" -append "$cmdline"
         -drive "file=$DISK,if=sd,format=raw" -snapshot

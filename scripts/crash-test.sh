@@ -113,7 +113,7 @@ EOF
 total_acked=0
 total_lost=0
 bad_integrity=0
-printf '%-6s %10s %12s %8s %10s  %s\n' round killed_at acknowledged lost recovery integrity
+printf '%-6s %10s %12s %10s %8s %10s  %s\n' round killed_at acknowledged events/s lost recovery integrity
 for round in $(seq 1 "$ROUNDS"); do
     DB=$WORK/round.db
     LOG=$WORK/round.log
@@ -136,6 +136,7 @@ for round in $(seq 1 "$ROUNDS"); do
     } 2>/dev/null
     SERVER_PID=""
     acked=$(wc -l <"$ACKED")
+    rate=$(sed -n 's/.* rate=\([0-9]*\).*/\1/p' "$WORK/driver.out")
 
     # Restart on the same file: SQLite recovers the WAL; time it until /healthz answers.
     t0=$(date +%s%N)
@@ -153,7 +154,7 @@ for round in $(seq 1 "$ROUNDS"); do
     total_acked=$((total_acked + acked))
     total_lost=$((total_lost + lost))
     [ "$integrity" = ok ] || bad_integrity=$((bad_integrity + 1))
-    printf '%-6s %10s %12s %8s %8sms  %s\n' "$round" "$KILL_AFTER" "$acked" "$lost" "$recovery_ms" "$integrity"
+    printf '%-6s %10s %12s %10s %8s %8sms  %s\n' "$round" "$KILL_AFTER" "$acked" "${rate:-?}" "$lost" "$recovery_ms" "$integrity"
 done
 
 echo

@@ -172,21 +172,9 @@ pub fn local_of(model: &NumberModel, raw: &str) -> Local {
 /// The user part of a SIP identity (`"Anna" <sip:anna@pbx;transport=tcp>` → `anna`), if it is a plain
 /// token. This parses SIP identities, not phone numbers; numbers go through `NumberModel::normalize`.
 fn sip_user(s: &str) -> Option<String> {
-    let mut s = s.trim();
-    if let (Some(a), Some(b)) = (s.find('<'), s.rfind('>')) {
-        if a < b {
-            s = &s[a + 1..b];
-        }
-    }
-    for scheme in ["sips:", "sip:", "tel:"] {
-        if s.get(..scheme.len())
-            .is_some_and(|h| h.eq_ignore_ascii_case(scheme))
-        {
-            s = &s[scheme.len()..];
-            break;
-        }
-    }
-    let s = s.split(['@', ';']).next().unwrap_or("");
+    // The one URI unwrapping (`number::strip_uri`), then the user part of a bare `user@host` too.
+    let s = crate::number::strip_uri(s.trim());
+    let s = s.split('@').next().unwrap_or("");
     let ok = !s.is_empty()
         && s.len() <= 64
         && s.bytes()

@@ -170,7 +170,7 @@ pub fn parse_extension_digits(s: &str) -> Option<(usize, usize)> {
 
 /// Strips what a SIP or tel URI wraps around a number: a display name, `<…>`, the scheme, `@host`
 /// and `;params`. `"Anna" <sip:+4930123@pbx;user=phone>` becomes `+4930123`.
-fn strip_uri(s: &str) -> &str {
+pub fn strip_uri(s: &str) -> &str {
     let mut s = s;
     if let (Some(a), Some(b)) = (s.find('<'), s.rfind('>')) {
         if a < b {

@@ -88,6 +88,7 @@ corpus_tests!(
     fritzbox_line,
     import,
     threecx_body,
+    times,
     cti_form,
     http_api_json,
     http_threecx,

@@ -7,10 +7,10 @@
 //! E.164 form normalizes to itself, and a JSON endpoint answers with JSON and never with a 5xx on a
 //! healthy store.
 //!
-//! The `http_*` targets run the real handlers on a real store (a temporary SQLite file, on tmpfs where
-//! there is one), so they also cover the JSON and form bodies parsed inside handlers. They are slower
-//! than the pure parser targets and the store grows during a run.
-#![allow(clippy::missing_panics_doc)]
+//! The `http_*` targets serve ringbook in this process on a real store (a temporary SQLite file, on
+//! tmpfs where there is one) and send each input as a request, so they also cover the JSON and form
+//! bodies parsed inside handlers. They are slower than the pure parser targets, and the store grows
+//! during a run.
 
 use std::cell::RefCell;
 use std::io::{BufRead, BufReader, Cursor, Read, Write};
@@ -33,7 +33,7 @@ use ringbook::vendors::{cti, fritzbox, placetel, sipgate, threecx, yealink};
 /// A fuzz target: takes arbitrary bytes, must not panic.
 pub type Target = fn(&[u8]);
 
-/// Every target by name, for the corpus replay test and `scripts/fuzz.sh`.
+/// Every target by name, for the corpus replay test (which checks it against `fuzz_targets/`).
 pub const TARGETS: &[(&str, Target)] = &[
     ("number", number),
     ("raw_query", raw_query),
@@ -42,6 +42,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("fritzbox_line", fritzbox_line),
     ("import", import),
     ("threecx_body", threecx_body),
+    ("times", times),
     ("cti_form", cti_form),
     ("http_api_json", http_api_json),
     ("http_threecx", http_threecx),
@@ -273,6 +274,24 @@ pub fn threecx_body(data: &[u8]) {
             }
         }
     }
+}
+
+/// Times as sources and filters write them: the journal's RFC 3339 / date / Unix seconds, 3CX's UTC
+/// and local forms, the FRITZ!Box's `dd.mm.yy HH:MM:SS`, and setting durations.
+pub fn times(data: &[u8]) {
+    let (sel, rest) = split_first(data);
+    let s = text(rest);
+    if let Ok(t) = ringbook::journal::time::parse(&s) {
+        let _ = ringbook::journal::time::format(t);
+    }
+    let tz = jiff::tz::TimeZone::get("Europe/Berlin").unwrap_or(jiff::tz::TimeZone::UTC);
+    let _ = tcx::parse_utc(&s);
+    let _ = tcx::parse_local(&s, &tz, sel & 1 == 1);
+    let _ = tcx::parse_duration(&s);
+    if let Some(c) = fritzbox::parse_date(&s) {
+        let _ = fritzbox::to_unix(c, &tz);
+    }
+    let _ = settings::parse_duration(&s);
 }
 
 /// The CTI push bodies (Zammad generic CTI, sipgate.io, Placetel) as forms.
