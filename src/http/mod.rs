@@ -326,7 +326,25 @@ fn handle(ctx: &mut Ctx, mut rq: tiny_http::Request) {
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
     let (route_idx, response) = match read_request(&mut rq, remote) {
         Ok(req) => {
-            let (idx, r) = routes::dispatch(ctx, &req);
+            // A panic in a handler is a bug, but it must cost one request, not a worker thread: the
+            // request gets a 500 and the worker carries on.
+            let dispatched = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                routes::dispatch(ctx, &req)
+            }));
+            let (idx, r) = dispatched.unwrap_or_else(|_| {
+                log::error!(
+                    "a handler panicked on {} {}; answered 500",
+                    method_label(req.method),
+                    req.path
+                );
+                (
+                    routes::NO_ROUTE,
+                    Response::error(
+                        500,
+                        "ringbook hit an internal error; the request was not completed",
+                    ),
+                )
+            });
             let r = if req.method == Method::Head {
                 Response {
                     body: Vec::new(),
@@ -365,6 +383,19 @@ fn handle(ctx: &mut Ctx, mut rq: tiny_http::Request) {
         return;
     }
     send(rq, response);
+}
+
+fn method_label(m: Method) -> &'static str {
+    match m {
+        Method::Get => "GET",
+        Method::Head => "HEAD",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Patch => "PATCH",
+        Method::Delete => "DELETE",
+        Method::Options => "OPTIONS",
+        Method::Other => "OTHER",
+    }
 }
 
 /// Writes a finished response to its connection.

@@ -76,7 +76,13 @@ pub fn parse(s: &str) -> Result<i64, String> {
                 "'{t}' has no time zone: add Z for UTC or an offset such as +01:00"
             ))
         }
-        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) && &o[3..4] == ":" => {
+        o if o.len() == 6
+            && o.is_ascii()
+            && (o.starts_with('+') || o.starts_with('-'))
+            && &o[3..4] == ":" =>
+        {
+            // Checked ASCII above, so these byte ranges are character boundaries (a multibyte
+            // offset such as "+1€x" once panicked here; found by fuzzing).
             let oh: i64 = o[1..3].parse().map_err(|_| bad())?;
             let om: i64 = o[4..6].parse().map_err(|_| bad())?;
             if oh > 23 || om > 59 {
