@@ -28,6 +28,7 @@ pub fn bind(addr: SocketAddr, io_timeout: Duration) -> std::io::Result<TcpListen
     sock.listen(1024)?;
     sock.set_read_timeout(Some(io_timeout))?;
     sock.set_write_timeout(Some(io_timeout))?;
+    sock.set_nodelay(true)?;
     Ok(sock.into())
 }
 
