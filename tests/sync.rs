@@ -111,11 +111,15 @@ impl Fake {
         self.seen.lock().unwrap().clone()
     }
 
+    /// Waits until `n` distinct idempotency keys have arrived (re-sends of one key count once, so a
+    /// re-send can't stand in for a row that never came), or `secs` passed.
     fn wait_for(&self, n: usize, secs: u64) -> Vec<Seen> {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             let s = self.seen();
-            if s.len() >= n || Instant::now() > deadline {
+            let keys: HashSet<Option<&String>> =
+                s.iter().map(|r| r.headers.get("idempotency-key")).collect();
+            if keys.len() >= n || Instant::now() > deadline {
                 return s;
             }
             std::thread::sleep(Duration::from_millis(20));
