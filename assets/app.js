@@ -41,6 +41,32 @@
     });
   }
 
+  // Call buttons (click-to-call): post the form in the background and show the answer beside it.
+  // Without this the form posts normally and the server answers with a page saying the same.
+  document.addEventListener("submit", function (e) {
+    var f = e.target;
+    if (!f || !f.getAttribute || f.getAttribute("data-dial") !== "1" || !window.fetch) return;
+    e.preventDefault();
+    var out = f.querySelector(".dial-result");
+    var btn = f.querySelector("button");
+    if (btn) btn.disabled = true;
+    fetch(f.action, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(new FormData(f)).toString()
+    })
+      .then(function (r) { return r.json(); })
+      .then(function (j) {
+        if (out) {
+          out.textContent = j.message || "";
+          out.className = "dial-result " + (j.ok ? "ok" : "error");
+        }
+      })
+      .catch(function () { if (out) { out.textContent = "?"; out.className = "dial-result error"; } })
+      .then(function () { if (btn) btn.disabled = false; });
+  });
+
   if (!body || body.getAttribute("data-live") !== "1") return;
 
   // Notifications need a user gesture to ask (Firefox), hence the button.
@@ -82,12 +108,75 @@
     }, 1000);
   }
 
+  // Whether the user is typing into this page: then nothing navigates away by itself.
+  function busy() {
+    var a = document.activeElement;
+    if (a && (a.tagName === "TEXTAREA" || (a.tagName === "INPUT" && a.type !== "hidden" && a.type !== "checkbox"))) return true;
+    var fields = document.querySelectorAll("textarea, input[type=text], input:not([type])");
+    for (var i = 0; i < fields.length; i++) {
+      if (fields[i].value !== fields[i].defaultValue) return true;
+    }
+    return false;
+  }
+
+  // The in-page pop-up for a ringing call: the caller, the screen-pop actions (open the contact, or
+  // create one from this call) and the call itself. An action whose triggerImmediately is set opens
+  // by itself, unless the user is typing. Built with textContent only: caller names are untrusted.
+  function callPop(ev) {
+    var old = document.getElementById("call-pop");
+    if (old) old.remove();
+    var labels = ev.labels || {};
+    var box = document.createElement("aside");
+    box.id = "call-pop";
+    box.className = "call-pop";
+    box.setAttribute("role", "alert");
+    var who = document.createElement("a");
+    who.className = "who";
+    who.textContent = ev.title || body.getAttribute("data-t-incoming");
+    var actions = ev.actions || [];
+    var onClick = actions.filter(function (a) { return a.triggerOnAbonentClick; })[0];
+    who.href = onClick ? onClick.url : ev.url;
+    box.appendChild(who);
+    var line = document.createElement("div");
+    line.className = "muted";
+    line.textContent = ev.body || "";
+    box.appendChild(line);
+    var row = document.createElement("div");
+    row.className = "actions";
+    actions.forEach(function (a) {
+      var b = document.createElement("a");
+      b.className = "button small pop-action";
+      b.setAttribute("data-type", a.type);
+      b.href = a.url;
+      b.textContent = a.title;
+      row.appendChild(b);
+    });
+    var call = document.createElement("a");
+    call.className = "button small secondary";
+    call.href = ev.url;
+    call.textContent = labels.open_call || "#" + ev.id;
+    row.appendChild(call);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "small secondary";
+    close.textContent = labels.close || "×";
+    close.addEventListener("click", function () { box.remove(); });
+    row.appendChild(close);
+    box.appendChild(row);
+    body.appendChild(box);
+    var auto = actions.filter(function (a) { return a.triggerImmediately; })[0];
+    if (auto && !busy() && window.location.pathname + window.location.search !== auto.url) {
+      window.location.href = auto.url;
+    }
+  }
+
   if (!("EventSource" in window)) return;
   var es = new EventSource("/events");
   es.addEventListener("call", function (m) {
     var ev;
     try { ev = JSON.parse(m.data); } catch (e) { return; }
     refresh();
+    if (ev.notify) callPop(ev);
     if (ev.notify && "Notification" in window && Notification.permission === "granted") {
       var n = new Notification(ev.title || body.getAttribute("data-t-incoming"), {
         body: ev.body,

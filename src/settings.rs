@@ -176,6 +176,16 @@ fn tcp_port(v: &str) -> Result<String, String> {
     }
 }
 
+/// A TCP port, or 0 for "off".
+fn port_or_off(v: &str) -> Result<String, String> {
+    match v.trim().parse::<u16>() {
+        Ok(p) => Ok(p.to_string()),
+        _ => Err(format!(
+            "'{v}' is not a TCP port: use a number from 1 to 65535, or 0 to turn it off"
+        )),
+    }
+}
+
 /// A manager user name as `manager.conf` sections are named.
 fn ami_user(v: &str) -> Result<String, String> {
     let v = v.trim();
@@ -227,6 +237,7 @@ pub const SECRETS: &[&str] = &[
     "sync.propstack.api_key",
     "sync.crmsenior.token",
     "sync.webhook.secret",
+    "sync.contacts.password",
 ];
 
 /// A value as listings may show it: secrets as `(set)` or `(not set)`.
@@ -396,6 +407,12 @@ pub const SPECS: &[Spec] = &[
         validate: language,
     },
     Spec {
+        key: "web.https_port",
+        default: "8443",
+        description: "The TCP port of the web UI over HTTPS (browsers allow desktop notifications only there); 0 turns HTTPS off. Takes effect at the next start.",
+        validate: port_or_off,
+    },
+    Spec {
         key: "web.staff_own_calls_only",
         default: "false",
         description: "Staff users see only the calls of their own extensions in the web UI (admins see all).",
@@ -492,7 +509,132 @@ pub const SPECS: &[Spec] = &[
         description: "The longest wait between retries when a CRM is down (the backoff doubles from 1 s up to this).",
         validate: short_duration,
     },
+    Spec {
+        key: "sync.connect_timeout",
+        default: "5s",
+        description: "How long to wait for a CRM's connection (TCP and TLS) before treating it as down; sync.timeout bounds the whole request.",
+        validate: short_duration,
+    },
+    Spec {
+        key: "sync.proxy",
+        default: "",
+        description: "An HTTP proxy for every request to a CRM and the address book, e.g. http://proxy.office.lan:3128 (user:password@ allowed). Empty connects directly.",
+        validate: crate::sync::net::valid_proxy,
+    },
+    Spec {
+        key: "sync.propstack.ca_file",
+        default: "",
+        description: "A PEM file of extra CA certificates trusted for Propstack (a self-hosted or proxied endpoint); added to the public roots.",
+        validate: crate::sync::net::valid_ca_file,
+    },
+    Spec {
+        key: "sync.crmsenior.ca_file",
+        default: "",
+        description: "A PEM file of extra CA certificates trusted for a self-hosted CRM Senior; added to the public roots.",
+        validate: crate::sync::net::valid_ca_file,
+    },
+    Spec {
+        key: "sync.webhook.ca_file",
+        default: "",
+        description: "A PEM file of extra CA certificates trusted for the webhook's server; added to the public roots.",
+        validate: crate::sync::net::valid_ca_file,
+    },
+    Spec {
+        key: "sync.propstack.contacts",
+        default: "true",
+        description: "After a call whose number no contact has, ask Propstack about it in the background and keep what it knows as read-only contacts.",
+        validate: boolean,
+    },
+    Spec {
+        key: "sync.contacts.url",
+        default: "",
+        description: "A vCard or CSV address book (e.g. a CardDAV server's export URL) whose contacts are kept as read-only contacts, pulled every sync.contacts.interval. Empty turns it off.",
+        validate: url_or_empty,
+    },
+    Spec {
+        key: "sync.contacts.interval",
+        default: "1h",
+        description: "How often the address book URL is pulled; an unchanged file (ETag or Last-Modified) costs one short request.",
+        validate: long_duration,
+    },
+    Spec {
+        key: "sync.contacts.username",
+        default: "",
+        description: "User name for HTTP Basic authentication at the address book URL, or empty.",
+        validate: secret_text,
+    },
+    Spec {
+        key: "sync.contacts.password",
+        default: "",
+        description: "Password for HTTP Basic authentication at the address book URL. Never shown in listings or logs.",
+        validate: secret_text,
+    },
+    Spec {
+        key: "sync.contacts.ca_file",
+        default: "",
+        description: "A PEM file of extra CA certificates trusted for the address book URL; added to the public roots.",
+        validate: crate::sync::net::valid_ca_file,
+    },
+    // Screen-pop actions and click-to-call (issue 5, items 12 and 13; see screenpop.rs and dial.rs).
+    Spec {
+        key: "screenpop.open_immediately",
+        default: "known",
+        description: "When an incoming call rings, the browser of whoever it rings for opens by itself: 'known' the caller's contact page, 'always' also the prefilled new-contact form for an unknown number, 'off' nothing (the pop-up's buttons still open them). This is triggerImmediately in GET /api/v1/calls/{id}/actions.",
+        validate: open_immediately,
+    },
+    Spec {
+        key: "dial.ami_channel",
+        default: "PJSIP/{extension}",
+        description: "Click-to-call through Asterisk (when ami.host is set and the extension has no desk phone set up): the channel that rings the user's phone first, with {extension} for their extension, e.g. PJSIP/{extension}, SIP/{extension} or Local/{extension}@from-internal.",
+        validate: ami_channel,
+    },
+    Spec {
+        key: "dial.ami_context",
+        default: "from-internal",
+        description: "Click-to-call through Asterisk: the dialplan context the number is dialled in once the user's phone answers (from-internal on FreePBX).",
+        validate: ami_context,
+    },
 ];
+
+/// `off`, `known` or `always`.
+fn open_immediately(v: &str) -> Result<String, String> {
+    let v = v.trim().to_ascii_lowercase();
+    match v.as_str() {
+        "off" | "known" | "always" => Ok(v),
+        _ => Err(format!("'{v}' must be off, known or always")),
+    }
+}
+
+/// An AMI channel template: it must name `{extension}` and may not carry anything that would end
+/// the AMI frame it is sent in.
+fn ami_channel(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    if !v.contains("{extension}") {
+        return Err(format!(
+            "'{v}' must contain {{extension}}, e.g. PJSIP/{{extension}}"
+        ));
+    }
+    if v.len() > 100 || v.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(
+            "the channel must be at most 100 characters without spaces or line breaks".into(),
+        );
+    }
+    Ok(v.to_string())
+}
+
+/// A dialplan context name.
+fn ami_context(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    if !v.is_empty()
+        && v.len() <= 80
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        Ok(v.to_string())
+    } else {
+        Err(format!("'{v}' is not a dialplan context; use letters, digits, '-', '_' and '.', e.g. from-internal"))
+    }
+}
 
 /// Errors of reading and writing settings.
 #[derive(Debug)]

@@ -52,6 +52,8 @@ const OTHER_PREFIXES: &[(&str, &str)] = &[
     ("/reports", "web UI (HTML)"),
     ("/integrations", "web UI (HTML)"),
     ("/settings", "web UI (HTML, backup file)"),
+    ("/dial", "web UI click-to-call (HTML, or JSON for app.js)"),
+    ("/users", "web UI (HTML)"),
 ];
 
 fn document() -> Value {

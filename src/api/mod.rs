@@ -1,6 +1,7 @@
 //! ringbook's own JSON API: health, metrics and the lookup here; the journal API in its own file. Vendor
 //! formats live in `vendors/`.
 
+pub mod actions;
 pub mod calls;
 pub mod openapi;
 pub mod outbox;

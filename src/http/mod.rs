@@ -8,6 +8,7 @@ mod listener;
 pub mod metrics;
 mod request;
 pub mod routes;
+pub mod tls;
 
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
@@ -28,6 +29,13 @@ pub use request::{form_pairs, percent_decode, Method, Request};
 
 /// Largest request body accepted; imports and backups that need more use the CLI.
 pub const MAX_BODY: usize = 1024 * 1024;
+/// Largest backup the web UI's restore accepts (`POST` [`UPLOAD_PATH`]); bigger ones are restored
+/// with the CLI.
+pub const MAX_UPLOAD: usize = 512 * 1024 * 1024;
+/// The one path that takes bodies up to [`MAX_UPLOAD`], and only from a browser with a session
+/// cookie, and only one such body is read at a time, so large bodies can't be used to exhaust memory.
+pub const UPLOAD_PATH: &str = "/settings/restore";
+static UPLOADING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 /// The default for [`Config::io_timeout`].
 pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -259,6 +267,7 @@ pub fn serve(
         config.workers
     );
     on_ready(local);
+    start_https(&store, &config, local);
 
     let (responder, pending) = crossbeam_channel::unbounded::<Pending>();
     let app = Arc::new(App {
@@ -303,6 +312,23 @@ pub fn serve(
     Err("the HTTP server stopped accepting connections".into())
 }
 
+/// Starts the HTTPS listener (`web.https_port`, 0 = off) in front of the HTTP one. A port that is
+/// taken only costs HTTPS: plain HTTP keeps serving.
+fn start_https(store: &Store, config: &Config, local: SocketAddr) {
+    let port = store
+        .reader()
+        .ok()
+        .and_then(|r| Settings::load(&r).ok())
+        .and_then(|s| s.get("web.https_port").parse::<u16>().ok())
+        .unwrap_or(0);
+    if port == 0 {
+        return;
+    }
+    if let Err(e) = tls::start(store, config.listen.ip(), port, local, config.io_timeout) {
+        log::warn!("HTTPS is off: {e}");
+    }
+}
+
 fn worker(server: &tiny_http::Server, ctx: &mut Ctx) {
     loop {
         let rq = match server.recv() {
@@ -324,8 +350,14 @@ fn handle(ctx: &mut Ctx, mut rq: tiny_http::Request) {
         .remote_addr()
         .copied()
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+    // A connection from the HTTPS proxy stands for its real client (see tls.rs).
+    let (remote, via_tls) = tls::client_of(remote);
     let (route_idx, response) = match read_request(&mut rq, remote) {
-        Ok(req) => {
+        Ok(mut req) => {
+            req.headers.retain(|(k, _)| k != tls::MARK);
+            if via_tls {
+                req.headers.push((tls::MARK.to_string(), "1".to_string()));
+            }
             // A panic in a handler is a bug, but it must cost one request, not a worker thread: the
             // request gets a 500 and the worker carries on.
             let dispatched = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -356,6 +388,11 @@ fn handle(ctx: &mut Ctx, mut rq: tiny_http::Request) {
             (idx, r)
         }
         Err(r) => (routes::NO_ROUTE, r),
+    };
+    let response = if via_tls {
+        tls::secure_cookies(response)
+    } else {
+        response
     };
     if let Some(rx) = response.later {
         let p = Pending {
@@ -440,21 +477,47 @@ fn read_request(rq: &mut tiny_http::Request, remote: SocketAddr) -> Result<Reque
         })
         .collect();
     let declared = rq.body_length().unwrap_or(0);
-    if declared > MAX_BODY {
+    let upload = path == UPLOAD_PATH
+        && method == Method::Post
+        && declared > MAX_BODY
+        && headers.iter().any(|(k, _)| k == "cookie");
+    let limit = if upload { MAX_UPLOAD } else { MAX_BODY };
+    if declared > limit {
         return Err(too_large());
     }
+    if upload
+        && UPLOADING
+            .compare_exchange(
+                false,
+                true,
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+            )
+            .is_err()
+    {
+        return Err(Response::error(
+            503,
+            "another backup is being uploaded; try again when it has finished",
+        ));
+    }
     let mut body = Vec::new();
-    if matches!(method, Method::Post | Method::Put | Method::Patch) {
-        let mut limited = rq.as_reader().take(MAX_BODY as u64 + 1);
-        if let Err(e) = limited.read_to_end(&mut body) {
-            return Err(Response::error(
-                400,
-                &format!("the request body could not be read: {e}"),
-            ));
-        }
-        if body.len() > MAX_BODY {
-            return Err(too_large());
-        }
+    let read = if matches!(method, Method::Post | Method::Put | Method::Patch) {
+        let mut limited = rq.as_reader().take(limit as u64 + 1);
+        limited.read_to_end(&mut body).map(|_| ())
+    } else {
+        Ok(())
+    };
+    if upload {
+        UPLOADING.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+    if let Err(e) = read {
+        return Err(Response::error(
+            400,
+            &format!("the request body could not be read: {e}"),
+        ));
+    }
+    if body.len() > limit {
+        return Err(too_large());
     }
     Ok(Request {
         method,

@@ -283,6 +283,57 @@ pub static ROUTES: &[Route] = &[
     get("/settings", "web_settings", web::settings_page::get),
     post("/settings", "web_settings_post", web::settings_page::post),
     get("/settings/backup", "web_backup", web::settings_page::backup),
+    post(
+        "/settings/tls",
+        "web_tls_upload",
+        web::settings_page::tls_upload,
+    ),
+    post(
+        "/settings/tls/self-signed",
+        "web_tls_self_signed",
+        web::settings_page::tls_self_signed,
+    ),
+    post(
+        super::UPLOAD_PATH,
+        "web_restore",
+        web::settings_page::restore,
+    ),
+    post(
+        "/integrations/outbox/{id}/retry",
+        "web_outbox_retry",
+        web::integrations::outbox_retry,
+    ),
+    post(
+        "/integrations/outbox/{id}/skip",
+        "web_outbox_skip",
+        web::integrations::outbox_skip,
+    ),
+    post("/calls/{id}/assign", "web_call_assign", web::calls::assign),
+    // Screen-pop actions, click-to-call, desk phones and users (issue 5, part A).
+    get(
+        "/api/v1/calls/{id}/actions",
+        "api_call_actions",
+        api::actions::get_actions,
+    ),
+    post("/dial", "web_dial", web::dial::post),
+    post(
+        "/operators/phone",
+        "web_operators_phone",
+        web::operators::phone,
+    ),
+    get("/users", "web_users", web::users::list),
+    post("/users", "web_users_create", web::users::create),
+    post(
+        "/users/{id}/disable",
+        "web_users_disable",
+        web::users::disable,
+    ),
+    post("/users/{id}/enable", "web_users_enable", web::users::enable),
+    post(
+        "/users/{id}/password",
+        "web_users_password",
+        web::users::password,
+    ),
 ];
 
 /// The index used in metrics for requests that matched no route (or failed before routing).

@@ -70,6 +70,8 @@ pub struct Call {
     pub extension: Option<String>,
     /// Who held the extension at the time of the call.
     pub employee: Option<Named>,
+    /// Who should call back: the employee a missed call was assigned to on the worklist.
+    pub assignee: Option<Named>,
     pub description: String,
     pub handling: Handling,
     pub recording_url: Option<String>,
@@ -139,6 +141,9 @@ pub struct CallFilter {
     pub line: Option<i64>,
     /// A remote key from [`super::remote_key`].
     pub remote_key: Option<String>,
+    /// Only calls with one of these contacts (the call log's name search, see [`contacts_named`]).
+    /// An empty list matches nothing.
+    pub contact_ids: Option<Vec<i64>>,
     /// `Some(false)` for open calls only (the missed-call worklist), `Some(true)` for handled ones.
     pub handled: Option<bool>,
     pub include_suppressed: bool,
@@ -178,6 +183,31 @@ pub fn decode_cursor(s: &str) -> Option<(i64, i64)> {
     let text = String::from_utf8(bytes?).ok()?;
     let (t, id) = text.split_once(':')?;
     Some((t.parse().ok()?, id.parse().ok()?))
+}
+
+/// Most contacts a name search looks for calls of; more means the words are too unspecific to be
+/// useful, and the query would stop being cheap.
+pub const MAX_NAMED_CONTACTS: usize = 200;
+
+/// The contacts whose names (first, last, company) have words starting with every word of `text`,
+/// for the call log's search by name. Folded like the phone books, so `muller` finds "Müller".
+pub fn contacts_named(reader: &Reader, text: &str) -> Result<Vec<i64>, StoreError> {
+    // A `+` separates words too: the call log's form is sent as a raw query, where it stays a `+`.
+    let words: Vec<String> = text
+        .split(|c: char| c.is_whitespace() || c == '+')
+        .map(crate::phonebook::fold)
+        .filter(|w| !w.is_empty())
+        .take(5)
+        .collect();
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    reader.contact_ids_by_words(&words, MAX_NAMED_CONTACTS)
+}
+
+/// Whether a search text is meant as a name rather than a number: it has a letter in it.
+pub fn is_name_search(text: &str) -> bool {
+    text.chars().any(char::is_alphabetic)
 }
 
 /// Lists one page of the journal.

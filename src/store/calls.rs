@@ -431,6 +431,15 @@ pub fn auto_handle(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Assigns a call to an employee (or to nobody) for the missed-call worklist. False if there is no
+/// such call.
+pub fn set_assignee(tx: &Connection, id: i64, employee: Option<i64>, now: i64) -> Result<bool> {
+    Ok(tx.execute(
+        "UPDATE calls SET assignee_id = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, employee, now],
+    )? == 1)
+}
+
 pub fn set_description(tx: &Connection, id: i64, text: &str, now: i64) -> Result<()> {
     tx.execute(
         "UPDATE calls SET description = ?2, updated_at = ?3 WHERE id = ?1",
@@ -500,12 +509,13 @@ const VIEW_COLUMNS: &str = "c.id, c.direction, c.status, c.started_at, c.answere
     c.duration, c.end_estimated, c.remote_raw, c.remote_e164, c.contact_id, ct.first_name, ct.last_name, \
     ct.company, c.contact_rule, c.contact_tie, c.line_id, l.name, l.e164, c.extension, c.employee_id, e.name, \
     c.description, c.handled_at, c.handled_by, c.handled_how, c.handled_by_call, c.recording_url, c.sources, \
-    c.suppressed";
+    c.suppressed, c.assignee_id, ea.name";
 
 const VIEW_FROM: &str = "FROM calls c
     LEFT JOIN contacts ct ON ct.id = c.contact_id
     LEFT JOIN lines l ON l.id = c.line_id
-    LEFT JOIN employees e ON e.id = c.employee_id";
+    LEFT JOIN employees e ON e.id = c.employee_id
+    LEFT JOIN employees ea ON ea.id = c.assignee_id";
 
 fn call_from_row(r: &Row) -> rusqlite::Result<Call> {
     let contact_id: Option<i64> = r.get(10)?;
@@ -568,6 +578,13 @@ fn call_from_row(r: &Row) -> rusqlite::Result<Call> {
             Some(id) => Some(Named {
                 id,
                 name: r.get::<_, Option<String>>(21)?.unwrap_or_default(),
+            }),
+            None => None,
+        },
+        assignee: match r.get::<_, Option<i64>>(30)? {
+            Some(id) => Some(Named {
+                id,
+                name: r.get::<_, Option<String>>(31)?.unwrap_or_default(),
             }),
             None => None,
         },
@@ -644,6 +661,15 @@ impl Reader {
         if let Some(k) = &f.remote_key {
             arg(&mut sql, " AND c.remote_key = ?", Value::Text(k.clone()));
         }
+        if let Some(ids) = &f.contact_ids {
+            // A list of literal integers: the planner walks `calls_by_contact` once per contact.
+            if ids.is_empty() {
+                sql.push_str(" AND 0");
+            } else {
+                let list: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+                sql.push_str(&format!(" AND c.contact_id IN ({})", list.join(",")));
+            }
+        }
         match f.handled {
             Some(true) => sql.push_str(" AND c.handled_at IS NOT NULL"),
             Some(false) => sql.push_str(" AND c.handled_at IS NULL"),
@@ -665,6 +691,29 @@ impl Reader {
         ));
         let mut st = self.conn().prepare_cached(&sql)?;
         let rows = st.query_map(params_from_iter(args), call_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Contacts whose folded name words start with every one of `words`, at most `limit`. A scan of
+    /// the contacts' search keys: phone-book sizes keep it to a few milliseconds.
+    pub fn contact_ids_by_words(&self, words: &[String], limit: usize) -> Result<Vec<i64>> {
+        let mut sql = String::from("SELECT id FROM contacts WHERE 1 = 1");
+        let mut args: Vec<Value> = Vec::new();
+        for w in words {
+            let escaped = w
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            args.push(Value::Text(format!("% {escaped}%")));
+            sql.push_str(&format!(
+                " AND search_words LIKE ?{} ESCAPE '\\'",
+                args.len()
+            ));
+        }
+        args.push(Value::Integer(limit as i64));
+        sql.push_str(&format!(" ORDER BY id LIMIT ?{}", args.len()));
+        let mut st = self.conn().prepare_cached(&sql)?;
+        let rows = st.query_map(params_from_iter(args), |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -755,4 +804,64 @@ impl Reader {
             .conn()
             .query_row("SELECT count(*) FROM calls", [], |r| r.get(0))?)
     }
+}
+
+/// Writes `n` finished calls for benchmarks (the call log with a million calls): one per `step`
+/// seconds back from `newest`, from the contacts in `contacts` in turn (every `known`-th call from
+/// an unknown number), mixed directions and statuses. Not used by ringbook itself.
+#[doc(hidden)]
+pub fn bench_fill_calls(
+    tx: &Connection,
+    contacts: &[(i64, String)],
+    n: usize,
+    newest: i64,
+    step: i64,
+) -> Result<usize> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO calls(direction, status, started_at, answered_at, ended_at, duration, remote_raw,
+             remote_e164, remote_key, contact_id, contact_rule, extension, sources, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?7, ?8, ?9, ?10, 'bench', ?3, ?3)",
+    )?;
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for i in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let started = newest - (i as i64) * step;
+        let dir = if x % 3 == 0 { "out" } else { "in" };
+        let answered = x % 5 != 0;
+        let (status, answered_at, duration) = if answered {
+            ("answered", Some(started + 8), (x % 600) as i64)
+        } else {
+            (
+                if dir == "in" {
+                    "missed"
+                } else {
+                    "not_answered"
+                },
+                None,
+                0,
+            )
+        };
+        let known = !contacts.is_empty() && x % 7 != 0;
+        let (contact, number) = if known {
+            let (id, e164) = &contacts[(x >> 8) as usize % contacts.len()];
+            (Some(*id), e164.clone())
+        } else {
+            (None, format!("+4930{:07}", x % 10_000_000))
+        };
+        st.execute(params![
+            dir,
+            status,
+            started,
+            answered_at,
+            started + 8 + duration,
+            duration,
+            number,
+            contact,
+            contact.map(|_| "exact"),
+            format!("{}", 10 + x % 40),
+        ])?;
+    }
+    Ok(n)
 }

@@ -296,3 +296,81 @@ impl Reader {
             .query_row("SELECT count(*) FROM phones", [], |r| r.get(0))?)
     }
 }
+
+// The contact mirror (see `sync::mirror`): contacts of an upstream source, keyed by (source, upstream id).
+
+/// The id of the mirrored contact `upstream` of `source`, if it is stored.
+fn mirrored_id(tx: &Connection, source: &str, upstream: &str) -> Result<Option<ContactId>> {
+    let mut st =
+        tx.prepare_cached("SELECT id FROM contacts WHERE source = ?1 AND upstream_id = ?2")?;
+    let mut rows = st.query(params![source, upstream])?;
+    Ok(match rows.next()? {
+        Some(r) => Some(ContactId(r.get(0)?)),
+        None => None,
+    })
+}
+
+/// Stores mirrored contacts of one source: a contact whose (source, upstream id) is already stored is
+/// updated in place, so the calls linked to it stay linked; the others are inserted. Contacts without an
+/// upstream id are ignored (they could never be found again). Runs in the caller's transaction.
+pub fn mirror_upsert(tx: &Connection, source: &str, contacts: &[Prepared]) -> Result<usize> {
+    let mut n = 0;
+    for p in contacts {
+        let Some(upstream) = p.contact.upstream_id.as_deref() else {
+            continue;
+        };
+        if p.contact.source != source {
+            return Err(StoreError::Invalid(format!(
+                "a contact of '{}' can't be mirrored as '{source}'",
+                p.contact.source
+            )));
+        }
+        match mirrored_id(tx, source, upstream)? {
+            Some(id) => update(tx, id, p)?,
+            None => {
+                insert(tx, p)?;
+            }
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Replaces every contact of `source` with `contacts`, in the caller's transaction, so a phone book read
+/// meanwhile sees the old set or the new one, never half of it. Contacts still upstream are updated in
+/// place; the ones gone upstream are deleted. Returns (stored, deleted).
+pub fn mirror_replace(
+    tx: &Connection,
+    source: &str,
+    contacts: &[Prepared],
+) -> Result<(usize, usize)> {
+    let stored = mirror_upsert(tx, source, contacts)?;
+    let keep: std::collections::HashSet<&str> = contacts
+        .iter()
+        .filter_map(|p| p.contact.upstream_id.as_deref())
+        .collect();
+    let old: Vec<(i64, Option<String>)> = {
+        let mut st = tx.prepare_cached("SELECT id, upstream_id FROM contacts WHERE source = ?1")?;
+        let rows = st.query_map([source], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut deleted = 0;
+    let mut del = tx.prepare_cached("DELETE FROM contacts WHERE id = ?1")?;
+    for (id, upstream) in old {
+        if !upstream.as_deref().is_some_and(|u| keep.contains(u)) {
+            deleted += del.execute([id])?;
+        }
+    }
+    Ok((stored, deleted))
+}
+
+impl Reader {
+    /// How many contacts a source has (`local`, `import`, or a mirrored source such as `propstack`).
+    pub fn contact_count_of(&self, source: &str) -> Result<i64> {
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM contacts WHERE source = ?1",
+            [source],
+            |r| r.get(0),
+        )?)
+    }
+}

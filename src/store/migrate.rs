@@ -266,6 +266,35 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (connector, call_id)
     ) WITHOUT ROWID;
     "#,
+    // 7: the desk phone on each extension, for click-to-call (see store/desk_phones.rs and dial.rs).
+    // The password is kept as given: the phone must be sent it.
+    r#"
+    CREATE TABLE desk_phones (
+        extension_id INTEGER PRIMARY KEY REFERENCES extensions(id) ON DELETE CASCADE,
+        kind         TEXT NOT NULL CHECK (kind IN ('snom', 'yealink')),
+        address      TEXT NOT NULL,
+        username     TEXT NOT NULL DEFAULT '',
+        password     TEXT NOT NULL DEFAULT '',
+        updated_at   INTEGER NOT NULL
+    );
+    "#,
+    // 8: web UI operations (issue 5 part B): the HTTPS certificate and key (DER, one row: self-signed
+    // on first start or uploaded), who a missed call is assigned to, and calls by contact for the
+    // call log's name search (also spares a full scan when a contact is deleted), and outbox rows by
+    // state so the dashboard counts the troubled ones without reading every delivered row.
+    r#"
+    CREATE TABLE tls_cert (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        cert_der    BLOB NOT NULL,
+        chain_der   BLOB NOT NULL DEFAULT x'',
+        key_der     BLOB NOT NULL,
+        self_signed INTEGER NOT NULL,
+        created_at  INTEGER NOT NULL
+    );
+    ALTER TABLE calls ADD COLUMN assignee_id INTEGER REFERENCES employees(id) ON DELETE SET NULL;
+    CREATE INDEX calls_by_contact ON calls(contact_id, started_at) WHERE contact_id IS NOT NULL;
+    CREATE INDEX outbox_by_state ON outbox(state, connector);
+    "#,
 ];
 
 /// The schema version this build writes.

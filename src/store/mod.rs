@@ -13,13 +13,17 @@ pub mod auth;
 pub mod call_reads;
 pub mod calls;
 pub mod contacts;
+pub mod desk_phones;
 pub mod directory;
 pub mod email;
 pub mod employees;
 pub mod lines;
 pub mod migrate;
 pub mod outbox;
+pub mod restore;
 pub mod settings;
+pub mod tls;
+pub mod users;
 pub mod web;
 mod writer;
 

@@ -62,7 +62,8 @@ pub fn enqueue_for_changes(tx: &Connection, call: &CallRow, changes: &[CallChang
             continue;
         }
         for change in changes.iter().filter(|c| c.call_id.0 == call.id) {
-            for step in steps(connector, change.kind) {
+            let extra = mirror_step(tx, connector, call, change.kind)?;
+            for step in steps(connector, change.kind).iter().chain(extra.iter()) {
                 let key = format!(
                     "ringbook-{}-{}-{connector}-{step}",
                     call.id, call.started_at
@@ -76,6 +77,32 @@ pub fn enqueue_for_changes(tx: &Connection, call: &CallRow, changes: &[CallChang
         }
     }
     Ok(())
+}
+
+/// The contact-mirror step: after a call whose number no contact had, Propstack is asked about it (in
+/// the background, by the sync worker; `sync.propstack.contacts` turns it off).
+fn mirror_step(
+    tx: &Connection,
+    connector: &str,
+    call: &CallRow,
+    kind: ChangeKind,
+) -> Result<Option<&'static str>> {
+    if connector != PROPSTACK
+        || kind != ChangeKind::Ended
+        || call.contact_id.is_some()
+        || call.remote_is_employee
+        || !call.remote_raw.chars().any(|c| c.is_ascii_digit())
+    {
+        return Ok(None);
+    }
+    let on: Option<String> = tx
+        .query_row(
+            "SELECT value FROM settings WHERE key = 'sync.propstack.contacts'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok((on.as_deref() != Some("false")).then_some("contact"))
 }
 
 /// One outbox row, as the worker, the API and the CLI see it.
@@ -263,4 +290,99 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// One connector's sync health for the dashboard and the Integrations page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Health {
+    pub connector: String,
+    /// Whether its URL is set (new calls are queued for it).
+    pub enabled: bool,
+    /// Pending rows, failed ones included.
+    pub queued: i64,
+    /// Pending rows whose last attempt failed (counted or not) and that wait for the next one.
+    pub failing: i64,
+    /// Rows given up on after `sync.max_attempts`.
+    pub dead: i64,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<i64>,
+    pub last_delivered_at: Option<i64>,
+}
+
+/// The health of every connector. Reads only pending and dead rows and one delivered row per
+/// connector (through `outbox_by_state`), however long the delivered history is.
+pub fn health(conn: &Connection) -> Result<Vec<Health>> {
+    let mut out = Vec::new();
+    let mut counts = conn.prepare_cached(
+        "SELECT state, count(*), coalesce(sum(last_error IS NOT NULL), 0) FROM outbox
+         WHERE state IN ('pending', 'dead') AND connector = ?1 GROUP BY state",
+    )?;
+    let mut last_err = conn.prepare_cached(
+        "SELECT last_error, updated_at FROM outbox
+         WHERE state IN ('pending', 'dead') AND connector = ?1 AND last_error IS NOT NULL
+         ORDER BY updated_at DESC LIMIT 1",
+    )?;
+    let mut delivered = conn.prepare_cached(
+        "SELECT delivered_at FROM outbox WHERE state = 'delivered' AND connector = ?1
+         ORDER BY id DESC LIMIT 1",
+    )?;
+    let mut setting = conn.prepare_cached("SELECT value FROM settings WHERE key = ?1")?;
+    for c in CONNECTORS {
+        let mut h = Health {
+            connector: c.to_string(),
+            ..Health::default()
+        };
+        let url: Option<String> = setting.query_row([url_key(c)], |r| r.get(0)).optional()?;
+        h.enabled = url.is_some_and(|u| !u.trim().is_empty());
+        let rows = counts.query_map([c], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        for r in rows {
+            let (state, n, tried) = r?;
+            if state == "pending" {
+                h.queued = n;
+                h.failing = tried;
+            } else {
+                h.dead = n;
+            }
+        }
+        if let Some((e, at)) = last_err
+            .query_row([c], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .optional()?
+        {
+            h.last_error = Some(e);
+            h.last_error_at = Some(at);
+        }
+        h.last_delivered_at = delivered
+            .query_row([c], |r| r.get::<_, Option<i64>>(0))
+            .optional()?
+            .flatten();
+        out.push(h);
+    }
+    Ok(out)
+}
+
+/// The rows an admin may act on: dead ones and pending ones whose last attempt failed, newest change
+/// first.
+pub fn troubled(conn: &Connection, limit: usize) -> Result<Vec<Row>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM outbox
+         WHERE state = 'dead' OR (state = 'pending' AND last_error IS NOT NULL)
+         ORDER BY updated_at DESC, id DESC LIMIT ?1"
+    );
+    let mut st = conn.prepare_cached(&sql)?;
+    let rows = st.query_map([limit as i64], row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+impl super::Reader {
+    /// Rows per state (see [`counts`]) on a reader, for tools outside the crate such as the drain
+    /// benchmark (`bin/drainbench.rs`).
+    pub fn outbox_counts(&self) -> Result<(i64, i64, i64, i64)> {
+        counts(self.conn())
+    }
 }

@@ -277,7 +277,12 @@ impl Reader {
     /// download. Readers see one snapshot, so calls being written meanwhile don't tear the copy.
     pub fn backup_into(&self, path: &std::path::Path) -> Result<()> {
         let p = path.to_string_lossy().to_string();
-        self.conn().execute("VACUUM INTO ?1", [p])?;
+        // Readers are `query_only`, which refuses VACUUM INTO even though it writes only the new
+        // file; lift it for this one statement (the connection itself stays read-only).
+        self.conn().pragma_update(None, "query_only", false)?;
+        let done = self.conn().execute("VACUUM INTO ?1", [p]);
+        self.conn().pragma_update(None, "query_only", true)?;
+        done?;
         Ok(())
     }
 }

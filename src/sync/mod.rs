@@ -6,17 +6,28 @@
 //! - a row is marked delivered only after a 2xx was received, and that is recorded in the store; a row
 //!   whose 2xx was received but not yet recorded when the process died is sent again (the
 //!   `Idempotency-Key` header lets a CRM that honours it drop the repeat);
-//! - a transport error, a timeout or a 5xx pauses the whole connector with exponential backoff and full
-//!   jitter (`sync.backoff_max` caps it), so an outage costs one request per pause, not one per row;
-//! - a 429 pauses it for `Retry-After` seconds (or the backoff) and doesn't count as a failed attempt;
+//! - a transport error (refused, reset, TLS), a timeout or a 5xx pauses the whole connector with
+//!   exponential backoff and full jitter (`sync.backoff_max` caps it), so an outage costs one request per
+//!   pause, not one per row; none of these counts as a failed attempt of the row, so an outage of any
+//!   length never dead-letters a call;
+//! - a 429 pauses it for `Retry-After` seconds (or the backoff) and doesn't count either;
 //! - any other answer (a 4xx, a garbage or `{"error":..}` body) is a failure of that row alone;
+//! - so that one row the CRM always answers with a 5xx can't hold up the queue for ever, rows that failed
+//!   before are tried last in a round, and such a row's 5xx counts against it (no pause) when the CRM
+//!   answered another row with a 2xx since its previous failure: the CRM is up, the row is the problem;
 //! - after `sync.max_attempts` counted failures a row is dead-lettered with its last error kept;
 //! - the steps of one call go out in order: a row waits while an earlier row of its call is pending;
 //! - `sync.rate_per_minute` spaces requests per connector (0: no limit).
 //!
+//! Answers that carry contacts (Propstack's contact search, CRM Senior's consult) are stored in the
+//! contact mirror (`mirror.rs`) in the same transaction that records the delivery. Network settings
+//! (timeouts, custom CA, proxy) are in `net.rs`.
+//!
 //! The lookup path never touches any of this: it reads only the local store.
 
 pub mod crmsenior;
+pub mod mirror;
+pub mod net;
 pub mod propstack;
 pub mod webhook;
 
@@ -26,6 +37,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
+use crate::contacts::Prepared;
 use crate::journal::assembler::CallRow;
 use crate::journal::notify::{self, CallChanged};
 use crate::settings::{parse_duration, Settings};
@@ -71,11 +83,30 @@ fn build(connector: &str, item: &Item<'_>) -> Result<Build, String> {
     }
 }
 
-/// Reads a 2xx answer: an upstream id to keep, or why the answer is a failure after all.
-fn read_answer(connector: &str, row: &Row, body: &str) -> Result<Option<String>, String> {
+/// What a 2xx answer gives: an upstream id for the call, and contacts for the mirror.
+#[derive(Debug, Default)]
+struct Answer {
+    upstream: Option<String>,
+    contacts: Vec<crate::contacts::NewContact>,
+}
+
+/// Reads a 2xx answer, or says why the answer is a failure after all.
+fn read_answer(connector: &str, row: &Row, body: &str) -> Result<Answer, String> {
     match connector {
-        CRMSENIOR => crmsenior::read_answer(row, body),
-        _ => Ok(None),
+        CRMSENIOR => {
+            let upstream = crmsenior::read_answer(row, body)?;
+            let contacts = if row.step == "ring" {
+                mirror::crmsenior_contacts(body)
+            } else {
+                Vec::new()
+            };
+            Ok(Answer { upstream, contacts })
+        }
+        PROPSTACK if row.step == propstack::CONTACT_STEP => Ok(Answer {
+            upstream: None,
+            contacts: mirror::propstack_contacts(body)?,
+        }),
+        _ => Ok(Answer::default()),
     }
 }
 
@@ -84,7 +115,7 @@ struct Tuning {
     enabled: bool,
     max_attempts: i64,
     rate_per_minute: u64,
-    timeout: Duration,
+    net: net::Net,
     backoff_max_ms: i64,
 }
 
@@ -98,15 +129,16 @@ impl Tuning {
                 .is_empty(),
             max_attempts: settings.get("sync.max_attempts").parse().unwrap_or(12),
             rate_per_minute: settings.get("sync.rate_per_minute").parse().unwrap_or(0),
-            timeout: Duration::from_secs(secs("sync.timeout", 10).max(1)),
+            net: net::Net::of(settings, connector),
             backoff_max_ms: (secs("sync.backoff_max", 300).max(1) * 1000) as i64,
         }
     }
 }
 
-/// Starts one worker thread per connector. Workers of connectors that are off just re-read the settings
-/// now and then, so turning one on needs no restart.
+/// Starts one worker thread per connector, and the address book puller (`mirror.rs`). Workers of
+/// connectors that are off just re-read the settings now and then, so turning one on needs no restart.
 pub fn start(store: Store) -> io::Result<()> {
+    mirror::start(store.clone())?;
     for connector in CONNECTORS {
         let rx = notify::subscribe(1024);
         let store = store.clone();
@@ -159,10 +191,14 @@ struct Worker {
     loaded: Instant,
     generation: u64,
     tuning: Tuning,
-    agent: ureq::Agent,
-    agent_timeout: Duration,
+    /// The HTTP agent for `tuning.net`, or why none can be built (a bad CA file or proxy).
+    agent: Result<ureq::Agent, String>,
+    agent_net: net::Net,
     /// Consecutive transport failures, 5xx and 429s: the exponent of the connector's backoff.
     failures: u32,
+    /// When this connector last received a 2xx (Unix ms): tells a CRM that is down from one row it
+    /// always refuses with a 5xx.
+    last_ok_ms: i64,
     paused_until: i64,
     next_send: Instant,
 }
@@ -173,6 +209,8 @@ enum Outcome {
         id: i64,
         call_id: i64,
         upstream: Option<String>,
+        /// Contacts the answer carried, for the mirror.
+        mirror: Vec<Prepared>,
     },
     Failed {
         id: i64,
@@ -186,22 +224,15 @@ enum Outcome {
     },
 }
 
-fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::AgentBuilder::new()
-        .timeout_connect(timeout)
-        .timeout(timeout)
-        .user_agent(concat!("ringbook/", env!("CARGO_PKG_VERSION")))
-        .build()
-}
-
 impl Worker {
     fn new(store: Store, connector: &'static str) -> Result<Worker, String> {
         let reader = store.reader().map_err(|e| e.to_string())?;
         let settings = Settings::load(&reader).map_err(|e| e.to_string())?;
         let tuning = Tuning::of(&settings, connector);
         Ok(Worker {
-            agent: agent(tuning.timeout),
-            agent_timeout: tuning.timeout,
+            agent: tuning.net.agent(),
+            agent_net: tuning.net.clone(),
+            last_ok_ms: 0,
             store,
             connector,
             reader,
@@ -225,9 +256,9 @@ impl Worker {
         self.generation = generation;
         self.loaded = Instant::now();
         self.tuning = Tuning::of(&self.settings, self.connector);
-        if self.tuning.timeout != self.agent_timeout {
-            self.agent = agent(self.tuning.timeout);
-            self.agent_timeout = self.tuning.timeout;
+        if self.tuning.net != self.agent_net {
+            self.agent = self.tuning.net.agent();
+            self.agent_net = self.tuning.net.clone();
         }
         Ok(())
     }
@@ -254,7 +285,11 @@ impl Worker {
         Ok(Duration::ZERO)
     }
 
-    fn deliver(&mut self, rows: Vec<Row>) -> Result<(), String> {
+    fn deliver(&mut self, mut rows: Vec<Row>) -> Result<(), String> {
+        // Rows that failed before go last (a stable sort keeps id order otherwise): a row the CRM keeps
+        // refusing doesn't stop the rows behind it, and their 2xx show the CRM is up. Per-call order
+        // holds, as `due` returns only the first pending row of each call.
+        rows.sort_by_key(|r| r.last_error.is_some());
         let mut outcomes = Vec::with_capacity(rows.len());
         let mut last_flush = Instant::now();
         for row in &rows {
@@ -294,20 +329,29 @@ impl Worker {
         };
         self.rate_wait();
         match self.send(&req) {
-            Sent::Ok(body) => match read_answer(self.connector, row, &body) {
-                Ok(upstream) => {
-                    self.failures = 0;
-                    Ok((
-                        Outcome::Delivered {
-                            id: row.id,
-                            call_id: row.call_id,
-                            upstream,
-                        },
-                        false,
-                    ))
+            Sent::Ok(body) => {
+                self.failures = 0;
+                self.last_ok_ms = outbox::now_ms();
+                match read_answer(self.connector, row, &body) {
+                    Ok(answer) => {
+                        let mirror = if answer.contacts.is_empty() {
+                            Vec::new()
+                        } else {
+                            mirror::prepare_all(&self.settings.number_model(), answer.contacts)
+                        };
+                        Ok((
+                            Outcome::Delivered {
+                                id: row.id,
+                                call_id: row.call_id,
+                                upstream: answer.upstream,
+                                mirror,
+                            },
+                            false,
+                        ))
+                    }
+                    Err(e) => Ok((self.failed_row(row, e), false)),
                 }
-                Err(e) => Ok((self.failed_row(row, e), false)),
-            },
+            }
             Sent::Throttled(retry_after, error) => {
                 self.failures = self.failures.saturating_add(1);
                 let wait = retry_after
@@ -315,10 +359,15 @@ impl Worker {
                     .unwrap_or_else(|| self.backoff(self.failures));
                 Ok((self.pause(row, error, wait, false), true))
             }
-            Sent::Down(error) => {
+            Sent::Down(error, http) => {
+                // A 5xx for a row that failed before, while the CRM gave another row a 2xx since then:
+                // the row, not an outage.
+                if http && row.last_error.is_some() && self.last_ok_ms > row.updated_at {
+                    return Ok((self.failed_row(row, error), false));
+                }
                 self.failures = self.failures.saturating_add(1);
                 let wait = self.backoff(self.failures);
-                Ok((self.pause(row, error, wait, true), true))
+                Ok((self.pause(row, error, wait, false), true))
             }
             Sent::Rejected(error) => Ok((self.failed_row(row, error), false)),
         }
@@ -327,9 +376,7 @@ impl Worker {
     fn pause(&mut self, row: &Row, error: String, wait_ms: i64, count: bool) -> Outcome {
         let next_at = outbox::now_ms() + wait_ms;
         self.paused_until = next_at;
-        if count {
-            FAILED_ATTEMPTS.fetch_add(1, Ordering::Relaxed);
-        }
+        FAILED_ATTEMPTS.fetch_add(1, Ordering::Relaxed);
         log::warn!(
             "sync {}: outbox row {} failed ({error}); pausing for {} ms",
             self.connector,
@@ -380,7 +427,11 @@ impl Worker {
     }
 
     fn send(&self, req: &Request) -> Sent {
-        let mut r = self.agent.request(req.method, &req.url);
+        let agent = match &self.agent {
+            Ok(a) => a,
+            Err(e) => return Sent::Down(e.clone(), false),
+        };
+        let mut r = agent.request(req.method, &req.url);
         for (k, v) in &req.headers {
             r = r.set(k, v);
         }
@@ -391,7 +442,7 @@ impl Worker {
         match res {
             Ok(resp) if (200..300).contains(&resp.status()) => match resp.into_string() {
                 Ok(body) => Sent::Ok(body),
-                Err(e) => Sent::Down(format!("the answer could not be read: {e}")),
+                Err(e) => Sent::Down(format!("the answer could not be read: {e}"), false),
             },
             Ok(resp) => Sent::Rejected(format!("HTTP {} (not a 2xx)", resp.status())),
             Err(ureq::Error::Status(code, resp)) => {
@@ -407,11 +458,12 @@ impl Worker {
                 let error = format!("HTTP {code}: {}", body.trim());
                 match code {
                     429 => Sent::Throttled(retry_after, error),
-                    408 | 500..=599 => Sent::Down(error),
+                    408 => Sent::Down(error, false),
+                    500..=599 => Sent::Down(error, true),
                     _ => Sent::Rejected(error),
                 }
             }
-            Err(ureq::Error::Transport(t)) => Sent::Down(t.to_string()),
+            Err(ureq::Error::Transport(t)) => Sent::Down(transport_error(&req.url, &t), false),
         }
     }
 
@@ -434,10 +486,12 @@ impl Worker {
                             id,
                             call_id,
                             upstream,
+                            mirror,
                         } => {
                             if let Some(u) = upstream {
                                 outbox::set_upstream_id(tx, connector, *call_id, u)?;
                             }
+                            crate::store::contacts::mirror_upsert(tx, connector, mirror)?;
                             outbox::mark_delivered(tx, *id, now)?;
                         }
                         Outcome::Failed {
@@ -461,10 +515,23 @@ enum Sent {
     Ok(String),
     /// 429, with Retry-After in seconds when given.
     Throttled(Option<u64>, String),
-    /// Transport error, timeout, 408 or 5xx: the CRM is down or overloaded.
-    Down(String),
+    /// Transport error, timeout, 408 or 5xx (`true`: an HTTP 5xx answer): the CRM is down or
+    /// overloaded.
+    Down(String, bool),
     /// Any other answer: this row is wrong for the CRM.
     Rejected(String),
+}
+
+/// A transport error worded for the outbox listing: ureq's text, plus a hint for TLS failures, which are
+/// most often a self-hosted CRM's own CA.
+fn transport_error(url: &str, t: &ureq::Transport) -> String {
+    let text = t.to_string();
+    let tls = text.contains("certificate") || text.contains("TLS") || text.contains("tls");
+    if tls && url.starts_with("https://") {
+        format!("{text} (a self-hosted CRM with its own CA needs that CA's PEM file in sync.<connector>.ca_file)")
+    } else {
+        text
+    }
 }
 
 /// The wait before attempt `n + 1` in milliseconds: 1 s doubling per failure, capped at `cap_ms`, then

@@ -7,17 +7,46 @@
 //! `GET {base}/v1/calls/phone?type=&duration=mm:ss&to=&from=&direction=&event=`. The API key goes in the
 //! `X-API-KEY` header (see shared protocols: pbx-apis.md §1.9; ringbook's own `vendors/propstack.rs`
 //! accepts the same shapes).
+//!
+//! The `contact` step (added after a call whose number no contact had, `sync.propstack.contacts`) asks
+//! `GET {base}/v1/contacts?with_meta=1&phone_number=` and the answer fills the contact mirror.
 
 use serde_json::json;
 
 use super::{call_type, encode, hms, remote_number, Build, Item, Request};
 use crate::journal::Direction;
 
+/// The outbox step that asks Propstack about a number no contact had (see `sync::mirror`).
+pub const CONTACT_STEP: &str = "contact";
+
 pub fn build(item: &Item<'_>) -> Result<Build, String> {
     let s = item.settings;
     let base = s.get("sync.propstack.url").trim_end_matches('/');
     let call = item.call;
     let number = remote_number(call);
+    if item.row.step == CONTACT_STEP {
+        if !number.chars().any(|c| c.is_ascii_digit()) {
+            return Ok(Build::Skip(
+                "the caller has no number to ask Propstack about".into(),
+            ));
+        }
+        // A read: no Idempotency-Key, nothing changes upstream.
+        return Ok(Build::Send(Request {
+            method: "GET",
+            url: format!(
+                "{base}/v1/contacts?with_meta=1&phone_number={}",
+                encode(&number)
+            ),
+            headers: vec![
+                (
+                    "X-API-KEY".to_string(),
+                    s.get("sync.propstack.api_key").to_string(),
+                ),
+                ("Accept".to_string(), "application/json".to_string()),
+            ],
+            body: None,
+        }));
+    }
     let agent = call.extension.clone().unwrap_or_default();
     let out = call.direction == Direction::Out;
     let (from, to) = if out {

@@ -154,10 +154,15 @@ fn filter_from(ctx: &Ctx, me: &Me, req: &Request) -> CallFilter {
     f.employee = p("employee").and_then(|e| e.parse().ok());
     f.line = p("line").and_then(|l| l.parse().ok());
     if let Some(q) = p("q") {
-        f.remote_key = match ctx.model().normalize(&q) {
-            Ok(n) => journal::remote_key(&n),
-            Err(_) => Some(q),
-        };
+        if view::is_name_search(&q) {
+            // A name: the calls of the contacts called that, through `calls_by_contact`.
+            f.contact_ids = Some(view::contacts_named(&ctx.reader, &q).unwrap_or_default());
+        } else {
+            f.remote_key = match ctx.model().normalize(&q) {
+                Ok(n) => journal::remote_key(&n),
+                Err(_) => Some(q),
+            };
+        }
     }
     f.after = p("cursor").and_then(|c| view::decode_cursor(&c));
     restrict(ctx, me, &mut f);
@@ -179,7 +184,8 @@ fn query_without_cursor(req: &Request) -> String {
         .join("&")
 }
 
-/// `GET /`: calls ringing now, today's calls and open missed calls.
+/// `GET /`: calls ringing now, today's calls and open missed calls; for admins also the state of the
+/// PBX sources and upstream sync.
 pub fn dashboard(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     let me = match gate(ctx, req, false) {
         Ok(m) => m,
@@ -226,6 +232,8 @@ pub fn dashboard(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
             h2 { (me.t("dash.today")) }
             (call_table(&me, &today, false))
         }
+        // The PBX links and upstream sync, for whoever can fix them.
+        @if me.s.is_admin() { (super::integrations::status_section(ctx, &me)) }
     };
     page(200, layout(&me, me.t("nav.dashboard"), "dashboard", body))
 }
@@ -282,7 +290,7 @@ pub fn list(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
                     }
                 }
             }
-            label { (me.t("filter.number")) input type="search" name="q" value=(v("q")) inputmode="tel"; }
+            label { (me.t("filter.number")) input type="search" name="q" value=(v("q")); }
             button type="submit" { (me.t("action.filter")) }
             a.button.secondary href=(format!("/calls.csv?{qs}")) { (me.t("action.export_csv")) }
         }
@@ -394,6 +402,7 @@ fn missed_page(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>) -> Response {
         (Err(e), _) | (_, Err(e)) => return store_error(&e),
     };
     let now = store::now();
+    let employees = ctx.reader.employees().unwrap_or_default();
     let body = html! {
         @if let Some((kind, text)) = msg { (notice(kind, text)) }
         div #live {
@@ -404,7 +413,8 @@ fn missed_page(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>) -> Response {
                 div.scroll { table.calls {
                     thead { tr {
                         th { (me.t("col.select")) } th { (me.t("col.time")) } th { (me.t("col.age")) }
-                        th { (me.t("col.caller")) } th { (me.t("col.line")) } th { (me.t("missed.by")) } th {}
+                        th { (me.t("col.caller")) } th { (me.t("col.line")) } th { (me.t("missed.by")) }
+                        th { (me.t("missed.assigned_to")) } th {}
                     } }
                     tbody { @for c in &open { tr data-call=(c.id.0) {
                         td { input type="checkbox" name="id" value=(c.id.0) form="bulk" aria-label=(me.t("col.select")); }
@@ -414,6 +424,19 @@ fn missed_page(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>) -> Response {
                         td { @match &c.line { Some(l) => { (l.name) }, None => { (dash()) } } }
                         td { @match (&c.employee, &c.extension) {
                             (Some(e), _) => { (e.name) }, (None, Some(x)) => { (x) }, _ => { (dash()) } } }
+                        td.assignee {
+                            @if let Some(a) = &c.assignee { span.assigned { (a.name) } " " }
+                            form.inline method="post" action=(format!("/calls/{}/assign", c.id.0)) {
+                                (csrf(me))
+                                select name="employee" aria-label=(me.t("missed.assign")) {
+                                    option value="" { (me.t("missed.nobody")) }
+                                    @for e in &employees {
+                                        option value=(e.id) selected[c.assignee.as_ref().map(|a| a.id) == Some(e.id)] { (e.name) }
+                                    }
+                                }
+                                " " button.small.secondary type="submit" { (me.t("missed.assign")) }
+                            }
+                        }
                         td { a href=(format!("/calls/{}", c.id.0)) { (me.t("action.open")) } }
                     } } }
                 } }
@@ -460,6 +483,64 @@ fn handled_text(me: &Me, c: &Call) -> Markup {
         @if let Some(at) = c.handling.at { " · " (me.time(at)) }
         @if let Some(bc) = c.handling.by_call { " · " a href=(format!("/calls/{bc}")) { (me.t("handled.by_call")) } }
     }
+}
+
+/// `POST /calls/{id}/assign`: who should call back (an employee, or nobody when empty). Shown on the
+/// worklist; changes nothing else about the call.
+pub fn assign(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
+    let me = match gate(ctx, req, false) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let form = match form_of(&me, req) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let visible = p
+        .get("id")
+        .and_then(|i| i.parse::<i64>().ok())
+        .and_then(|id| view::detail(&ctx.reader, CallId(id)).ok().flatten())
+        .filter(|d| may_see(ctx, &me, &d.call));
+    let Some(d) = visible else {
+        return missed_page_status(ctx, &me, Some(("error", me.t("missed.no_call"))), 404);
+    };
+    let who = text(&form, "employee");
+    let employee = if who.is_empty() {
+        None
+    } else {
+        let known = ctx.reader.employees().unwrap_or_default();
+        match who
+            .parse::<i64>()
+            .ok()
+            .filter(|id| known.iter().any(|e| e.id == *id))
+        {
+            Some(id) => Some(id),
+            None => {
+                return missed_page_status(
+                    ctx,
+                    &me,
+                    Some(("error", me.t("missed.no_employee"))),
+                    400,
+                )
+            }
+        }
+    };
+    let id = d.call.id.0;
+    let now = store::now();
+    match ctx
+        .app
+        .store
+        .write(move |tx| store::calls::set_assignee(tx, id, employee, now))
+    {
+        Ok(_) => redirect("/calls/missed"),
+        Err(e) => store_error(&e),
+    }
+}
+
+fn missed_page_status(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>, status: u16) -> Response {
+    let mut r = missed_page(ctx, me, msg);
+    r.status = status;
+    r
 }
 
 /// `POST /calls/missed`: marks the selected calls handled, all or nothing.
@@ -565,7 +646,8 @@ fn detail_page(ctx: &Ctx, me: &Me, p: &Params, msg: Option<&str>) -> Response {
                     dt { (me.t("col.time")) } dd { (me.time(c.started_at)) }
                     dt { (me.t("col.direction")) } dd { (me.t(direction_key(c.direction))) }
                     dt { (me.t("col.status")) } dd { span class=(format!("badge {}", c.status.as_str())) { (me.t(status_key(c.status))) } }
-                    dt { (me.t("field.number")) } dd { (number) }
+                    dt { (me.t("field.number")) } dd { (number)
+                        @if crate::web::dial::dialable(ctx, &number) { " " (crate::web::dial::button(me, &number, &format!("/calls/{id}"))) } }
                     dt { (me.t("col.line")) } dd { @match &c.line { Some(l) => { (l.name) " (" (l.e164) ")" }, None => { (dash()) } } }
                     dt { (me.t("col.employee")) } dd { @match (&c.employee, &c.extension) {
                         (Some(e), Some(x)) => { (e.name) " (" (x) ")" }, (Some(e), None) => { (e.name) },
@@ -583,7 +665,8 @@ fn detail_page(ctx: &Ctx, me: &Me, p: &Params, msg: Option<&str>) -> Response {
                 @if let Some(k) = &contact {
                     p.big { a href=(format!("/contacts/{}", k.id.0)) { (k.display_name()) } }
                     @if !k.company.is_empty() { p { (k.company) } }
-                    ul.plain { @for ph in &k.phones { li { (ph.number) " " small.muted { (ph.kind.as_str()) } } } }
+                    ul.plain { @for ph in &k.phones { li { (ph.number) " " small.muted { (ph.kind.as_str()) }
+                        @if crate::web::dial::dialable(ctx, &ph.number) { " " (crate::web::dial::button(me, &ph.number, &format!("/calls/{id}"))) } } } }
                     @if !k.email.is_empty() { p { (k.email) } }
                     @if !k.notes.is_empty() { p.pre { (k.notes) } }
                     p { a.button.secondary href=(format!("/contacts/{}/edit", k.id.0)) { (me.t("contact.edit")) } }

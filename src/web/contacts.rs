@@ -70,7 +70,10 @@ pub fn list(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
             div.scroll { table {
                 thead { tr { th { (me.t("field.name")) } th { (me.t("field.company")) } th { (me.t("field.numbers")) } } }
                 tbody { @for c in &found { tr {
-                    td { a.contact-name href=(format!("/contacts/{}", c.id.0)) { (c.display_name()) } }
+                    td {
+                        a.contact-name href=(format!("/contacts/{}", c.id.0)) { (c.display_name()) }
+                        @if let Some(k) = mirror_mark(&c.source) { " " small.muted.mirror { (me.t(k)) } }
+                    }
                     td { (c.company) }
                     td { @for (i, p) in c.phones.iter().enumerate() { @if i > 0 { ", " } (p.number) } }
                 } } }
@@ -79,6 +82,35 @@ pub fn list(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         @if let Some(n) = next { p { a.button.secondary href=(n) { (me.t("action.more")) } } }
     };
     page(200, layout(&me, me.t("nav.contacts"), "contacts", body))
+}
+
+/// The "from Propstack" mark of a mirrored contact (see `sync::mirror`), or `None` for a local one.
+fn mirror_mark(source: &str) -> Option<&'static str> {
+    match source {
+        crate::store::outbox::PROPSTACK => Some("contact.from_propstack"),
+        crate::store::outbox::CRMSENIOR => Some("contact.from_crmsenior"),
+        crate::sync::mirror::ADDRESSBOOK => Some("contact.from_addressbook"),
+        _ => None,
+    }
+}
+
+/// The answer to an edit or delete of a mirrored contact: its CRM is the system of record, and the
+/// next sync would undo a local change.
+fn read_only(me: &Me, c: &Contact) -> Response {
+    page(
+        409,
+        super::layout::message(me, &c.display_name(), me.t("contact.read_only")),
+    )
+}
+
+/// The contact `id` when it may be changed here; otherwise the page that says why not.
+fn editable(ctx: &Ctx, me: &Me, id: ContactId) -> Result<Contact, Response> {
+    match ctx.reader.contact(id) {
+        Ok(Some(c)) if crate::sync::mirror::is_mirrored(&c.source) => Err(read_only(me, &c)),
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => Err(not_found(me)),
+        Err(e) => Err(store_error(&e)),
+    }
 }
 
 fn parse_id(p: &Params) -> Option<ContactId> {
@@ -130,19 +162,21 @@ pub fn detail(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
     let body = html! {
         section.panel {
             h2.contact-name { (c.display_name()) }
+            @if let Some(k) = mirror_mark(&c.source) { p.muted.mirror { (me.t(k)) } }
             @if !c.company.is_empty() { p { (c.company) } }
-            ul.plain { @for ph in &c.phones { li { (ph.number) " " small.muted { (me.t(kind_key(ph.kind))) } } } }
+            ul.plain { @for ph in &c.phones { li { (ph.number) " " small.muted { (me.t(kind_key(ph.kind))) }
+                @if crate::web::dial::dialable(ctx, &ph.number) { " " (crate::web::dial::button(&me, &ph.number, &format!("/contacts/{}", c.id.0))) } } } }
             @if !c.email.is_empty() { p { (c.email) } }
             @if let Some(r) = responsible { p { (me.t("field.responsible")) ": " (r) } }
             @if !c.notes.is_empty() { p.pre { (c.notes) } }
-            p {
+            @if mirror_mark(&c.source).is_none() { p {
                 a.button.secondary href=(format!("/contacts/{}/edit", c.id.0)) { (me.t("contact.edit")) }
                 " "
                 form.inline method="post" action=(format!("/contacts/{}/delete", c.id.0)) {
                     (csrf(&me))
                     button.danger type="submit" data-confirm=(me.t("contact.delete_confirm")) { (me.t("contact.delete")) }
                 }
-            }
+            } }
         }
         h2 { (me.t("contact.history")) }
         @if calls.is_empty() { p.muted { (me.t("calls.none")) } } @else {
@@ -316,10 +350,9 @@ pub fn edit(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
     let Some(id) = parse_id(p) else {
         return not_found(&me);
     };
-    let c = match ctx.reader.contact(id) {
-        Ok(Some(c)) => c,
-        Ok(None) => return not_found(&me),
-        Err(e) => return store_error(&e),
+    let c = match editable(ctx, &me, id) {
+        Ok(c) => c,
+        Err(r) => return r,
     };
     let body = contact_form(
         ctx,
@@ -345,11 +378,13 @@ pub fn update(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
     let Some(id) = parse_id(p) else {
         return not_found(&me);
     };
+    let old = match editable(ctx, &me, id) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let mut c = from_form(&form);
-    if let Ok(Some(old)) = ctx.reader.contact(id) {
-        c.source = old.source;
-        c.upstream_id = old.upstream_id;
-    }
+    c.source = old.source;
+    c.upstream_id = old.upstream_id;
     match contacts::update(&ctx.app.store, ctx.model(), id, c.clone()) {
         Ok(()) => redirect(&format!("/contacts/{}", id.0)),
         Err(e) => {
@@ -378,6 +413,9 @@ pub fn delete(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
     let Some(id) = parse_id(p) else {
         return not_found(&me);
     };
+    if let Err(r) = editable(ctx, &me, id) {
+        return r;
+    }
     match contacts::delete(&ctx.app.store, id) {
         Ok(()) => redirect("/contacts"),
         Err(e) => page(

@@ -31,6 +31,19 @@ struct Event {
     title: String,
     body: String,
     url: String,
+    /// The screen-pop actions (see `screenpop.rs`) when this event notifies: the pop-up offers them
+    /// as buttons and app.js opens one by itself when its `triggerImmediately` says so.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    actions: Vec<crate::screenpop::Action>,
+    /// The pop-up's own button words, in the user's language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    labels: Option<Labels>,
+}
+
+#[derive(Serialize)]
+struct Labels {
+    open_call: &'static str,
+    close: &'static str,
 }
 
 /// Whether `s` should get a desktop notification for this call: an incoming call that starts ringing,
@@ -78,6 +91,14 @@ fn event_for(reader: &Reader, me: &Me, ch: &CallChanged) -> Option<Event> {
         (None, Some(l)) => format!("{} {}", me.t("notify.line"), l.name),
         (None, None) => me.t("call.unknown_caller").to_string(),
     };
+    let actions = if notify {
+        let model = settings.number_model();
+        let rule = crate::screenpop::OpenRule::from_settings(&settings);
+        crate::screenpop::actions(reader, &model, rule, &d, me.t("call.create_contact"))
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     Some(Event {
         id: c.id.0,
         kind: ch.kind,
@@ -85,6 +106,11 @@ fn event_for(reader: &Reader, me: &Me, ch: &CallChanged) -> Option<Event> {
         title,
         body,
         url: format!("/calls/{}", c.id.0),
+        actions,
+        labels: notify.then(|| Labels {
+            open_call: me.t("pop.open_call"),
+            close: me.t("pop.close"),
+        }),
     })
 }
 

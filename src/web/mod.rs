@@ -7,6 +7,7 @@
 
 pub mod calls;
 pub mod contacts;
+pub mod dial;
 pub mod events;
 pub mod i18n;
 pub mod integrations;
@@ -16,6 +17,7 @@ pub mod reports;
 pub mod session;
 pub mod settings_page;
 pub mod setup;
+pub mod users;
 
 use jiff::tz::TimeZone;
 use maud::Markup;

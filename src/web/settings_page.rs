@@ -1,15 +1,22 @@
-//! Settings: every setting from the one settings table, with its description, and the backup download.
+//! Settings: every setting from the one settings table, with its description; the HTTPS certificate
+//! (self-signed or uploaded); the backup download and the restore of an uploaded backup.
 
 use maud::html;
 
 use super::layout::{csrf, layout, notice};
 use super::{form_of, gate, page, store_error, text, Me};
 use crate::http::routes::Params;
-use crate::http::{Ctx, Request, Response};
+use crate::http::{tls, Ctx, Request, Response};
 use crate::settings;
+use crate::store;
 
 fn render(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>) -> Response {
+    render_status(ctx, me, msg, 200)
+}
+
+fn render_status(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>, status: u16) -> Response {
     let s = ctx.settings();
+    let cert = tls::info(&ctx.reader).ok().flatten();
     let body = html! {
         @if let Some((k, m)) = msg { (notice(k, m)) }
         form method="post" action="/settings" {
@@ -26,8 +33,260 @@ fn render(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>) -> Response {
         h2 { (me.t("settings.backup")) }
         p { (me.t("settings.backup_text")) }
         p { a.button.secondary href="/settings/backup" { (me.t("settings.backup_download")) } }
+        h2 { (me.t("settings.restore")) }
+        p { (me.t("settings.restore_text")) }
+        form #restore method="post" action=(crate::http::UPLOAD_PATH) enctype="multipart/form-data" {
+            (csrf(me))
+            label { (me.t("settings.restore_file")) input type="file" name="backup" required accept=".db,.sqlite,.sqlite3,application/vnd.sqlite3"; }
+            button.danger type="submit" { (me.t("settings.restore_do")) }
+        }
+        h2 { (me.t("settings.https")) }
+        p { (me.t("settings.https_text")) }
+        @match &cert {
+            Some(c) => {
+                p #cert-info {
+                    (if c.self_signed { me.t("settings.cert_self_signed") } else { me.t("settings.cert_uploaded") })
+                    " · " (me.time(c.since))
+                }
+                p { small.muted { (me.t("settings.cert_fingerprint")) ": " code #cert-fingerprint { (c.fingerprint) } } }
+            },
+            None => { p.muted { (me.t("settings.cert_none")) } },
+        }
+        form #cert-upload method="post" action="/settings/tls" enctype="multipart/form-data" {
+            (csrf(me))
+            label { (me.t("settings.cert_file")) input type="file" name="cert" required accept=".pem,.crt,.cer"; }
+            label { (me.t("settings.key_file")) input type="file" name="key" required accept=".pem,.key"; }
+            button type="submit" { (me.t("settings.cert_upload")) }
+        }
+        form method="post" action="/settings/tls/self-signed" {
+            (csrf(me))
+            button.secondary type="submit" { (me.t("settings.cert_new_self_signed")) }
+        }
     };
-    page(200, layout(me, me.t("nav.settings"), "settings", body))
+    page(status, layout(me, me.t("nav.settings"), "settings", body))
+}
+
+/// One part of a `multipart/form-data` body.
+struct Part {
+    name: String,
+    data: Vec<u8>,
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Reads a browser's file-upload form. Only what the upload forms here need: field names and
+/// contents, no nested parts.
+fn multipart(req: &Request) -> Result<Vec<Part>, String> {
+    let ty = req.header("content-type").unwrap_or("");
+    if !ty.to_ascii_lowercase().starts_with("multipart/form-data") {
+        return Err(
+            "the form was not sent as a file upload; use the form on the Settings page".into(),
+        );
+    }
+    let boundary = ty
+        .split(';')
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(k, _)| k.eq_ignore_ascii_case("boundary"))
+        .map(|(_, v)| v.trim_matches('"').to_string())
+        .filter(|b| !b.is_empty() && b.len() <= 200)
+        .ok_or("the upload has no boundary; send it again from the form")?;
+    let delim = format!("--{boundary}").into_bytes();
+    let mut rest = &req.body[..];
+    let mut parts = Vec::new();
+    let start = find(rest, &delim).ok_or("the upload is empty or cut off")?;
+    rest = &rest[start + delim.len()..];
+    loop {
+        if rest.starts_with(b"--") {
+            return Ok(parts);
+        }
+        rest = rest
+            .strip_prefix(b"\r\n")
+            .ok_or("the upload is malformed")?;
+        let head_end = find(rest, b"\r\n\r\n").ok_or("the upload is malformed")?;
+        let head = String::from_utf8_lossy(&rest[..head_end]).to_string();
+        rest = &rest[head_end + 4..];
+        let mut next = b"\r\n".to_vec();
+        next.extend_from_slice(&delim);
+        let end = find(rest, &next).ok_or("the upload is cut off; send it again")?;
+        let name = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
+            .and_then(|l| {
+                l.split(';')
+                    .filter_map(|p| p.trim().split_once('='))
+                    .find(|(k, _)| *k == "name")
+                    .map(|(_, v)| v.trim_matches('"').to_string())
+            })
+            .unwrap_or_default();
+        parts.push(Part {
+            name,
+            data: rest[..end].to_vec(),
+        });
+        rest = &rest[end + next.len()..];
+    }
+}
+
+/// The upload's parts after its CSRF field was checked; a refusal is the page to send.
+fn upload_of(ctx: &Ctx, me: &Me, req: &Request) -> Result<Vec<Part>, Response> {
+    let parts = match multipart(req) {
+        Ok(p) => p,
+        Err(e) => return Err(render_status(ctx, me, Some(("error", &e)), 400)),
+    };
+    let token = parts
+        .iter()
+        .find(|p| p.name == "csrf")
+        .map(|p| String::from_utf8_lossy(&p.data).to_string())
+        .unwrap_or_default();
+    if !me.csrf_ok(&[("csrf".to_string(), token)]) {
+        return Err(page(
+            403,
+            super::layout::message(me, me.t("csrf.title"), me.t("csrf.text")),
+        ));
+    }
+    Ok(parts)
+}
+
+fn part<'a>(parts: &'a [Part], name: &str) -> &'a [u8] {
+    parts
+        .iter()
+        .find(|p| p.name == name)
+        .map(|p| p.data.as_slice())
+        .unwrap_or(&[])
+}
+
+/// `POST /settings/tls`: an uploaded certificate and key (PEM). Checked first (readable, and the key
+/// belongs to the certificate); a bad upload changes nothing.
+pub fn tls_upload(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
+    let me = match gate(ctx, req, true) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let parts = match upload_of(ctx, &me, req) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (cert, key) = (part(&parts, "cert"), part(&parts, "key"));
+    if cert.is_empty() || key.is_empty() {
+        return render_status(ctx, &me, Some(("error", me.t("settings.cert_both"))), 400);
+    }
+    let checked = match tls::parse_upload(cert, key) {
+        Ok(c) => c,
+        Err(e) => return render_status(ctx, &me, Some(("error", &e)), 400),
+    };
+    match tls::replace(&ctx.app.store, checked) {
+        Ok(()) => render(ctx, &me, Some(("ok", me.t("settings.cert_saved")))),
+        Err(e) => render_status(ctx, &me, Some(("error", &e)), 500),
+    }
+}
+
+/// `POST /settings/tls/self-signed`: back to a fresh self-signed certificate.
+pub fn tls_self_signed(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
+    let me = match gate(ctx, req, true) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    if let Err(r) = form_of(&me, req) {
+        return r;
+    }
+    let listen = req.header("host").and_then(|h| {
+        h.rsplit_once(':')
+            .map_or(h, |(host, _)| host)
+            .trim_matches(['[', ']'])
+            .parse()
+            .ok()
+    });
+    let made = tls::self_signed(listen.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1])))
+        .and_then(|row| tls::replace(&ctx.app.store, row));
+    match made {
+        Ok(()) => render(ctx, &me, Some(("ok", me.t("settings.cert_saved")))),
+        Err(e) => render_status(ctx, &me, Some(("error", &e)), 500),
+    }
+}
+
+/// Removes the restore's working copy however the restore ends.
+struct TempFile(std::path::PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+        for ext in ["-journal", "-wal", "-shm"] {
+            let mut p = self.0.clone().into_os_string();
+            p.push(ext);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// `POST /settings/restore`: an uploaded backup replaces the data. The file is checked completely
+/// (SQLite, sound, a ringbook database no newer than this one) and brought up to date on a working
+/// copy beside the database before one transaction swaps every row; a bad file changes nothing.
+pub fn restore(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
+    let me = match gate(ctx, req, true) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let parts = match upload_of(ctx, &me, req) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let data = part(&parts, "backup");
+    if data.is_empty() {
+        return render_status(
+            ctx,
+            &me,
+            Some(("error", me.t("settings.restore_choose"))),
+            400,
+        );
+    }
+    let db = ctx.app.store.path();
+    let dir = db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let work = TempFile(dir.join(format!(
+        ".ringbook-restore-{}.db",
+        crate::auth::random_token(12)
+    )));
+    if let Err(e) = std::fs::write(&work.0, data) {
+        let msg = format!("the backup could not be saved for checking: {e}");
+        return render_status(ctx, &me, Some(("error", &msg)), 500);
+    }
+    let summary = match store::restore::check(&work.0) {
+        Ok(s) => s,
+        Err(e) => return render_status(ctx, &me, Some(("error", &e.to_string())), 400),
+    };
+    if let Err(e) = store::restore::apply(&ctx.app.store, &work.0) {
+        return render_status(ctx, &me, Some(("error", &e.to_string())), 500);
+    }
+    drop(work);
+    log::info!(
+        "{} restored a backup (schema {}, {} contacts, {} calls)",
+        me.s.name,
+        summary.version,
+        summary.contacts,
+        summary.calls
+    );
+    settings::bump_generation();
+    tls::reload(&ctx.reader);
+    let text = format!(
+        "{} {}: {} · {}: {} · {}: {}",
+        me.t("settings.restore_done"),
+        me.t("nav.contacts"),
+        summary.contacts,
+        me.t("nav.calls"),
+        summary.calls,
+        me.t("users.title"),
+        summary.users
+    );
+    page(
+        200,
+        super::layout::message(&me, me.t("settings.restore"), &text),
+    )
 }
 
 /// `GET /settings` (admin).

@@ -1,0 +1,106 @@
+//! SQL for managing the people who log in (the Users page, `users.rs`): the full list with disabled
+//! accounts, disabling with the last-admin guard, and password resets. Creating a user is
+//! `store::auth::insert_user`; sessions and the employee link are in `store::web`.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{now, Reader, Result};
+
+/// A user as the Users page lists them, disabled ones included.
+#[derive(Clone, Debug)]
+pub struct UserListRow {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub employee_id: Option<i64>,
+    pub disabled_at: Option<i64>,
+}
+
+/// What [`set_disabled`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DisableOutcome {
+    Done,
+    NoSuchUser,
+    /// Refused: the user is the only active admin, and nobody could manage ringbook any more.
+    LastAdmin,
+}
+
+/// Disables or enables a user. The last-admin check runs in the same transaction as the update, so
+/// two admins disabling each other at once can't leave nobody. A disabled user's sessions end.
+pub fn set_disabled(tx: &Connection, user_id: i64, disabled: bool) -> Result<DisableOutcome> {
+    let row: Option<(String, Option<i64>)> = tx
+        .query_row(
+            "SELECT role, disabled_at FROM users WHERE id = ?1",
+            [user_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((role, disabled_at)) = row else {
+        return Ok(DisableOutcome::NoSuchUser);
+    };
+    if disabled {
+        if disabled_at.is_some() {
+            return Ok(DisableOutcome::Done);
+        }
+        if role == "admin" {
+            let others: i64 = tx.query_row(
+                "SELECT count(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> ?1",
+                [user_id],
+                |r| r.get(0),
+            )?;
+            if others == 0 {
+                return Ok(DisableOutcome::LastAdmin);
+            }
+        }
+        tx.execute(
+            "UPDATE users SET disabled_at = ?2 WHERE id = ?1",
+            params![user_id, now()],
+        )?;
+        tx.execute("DELETE FROM web_sessions WHERE user_id = ?1", [user_id])?;
+    } else {
+        tx.execute(
+            "UPDATE users SET disabled_at = NULL WHERE id = ?1",
+            [user_id],
+        )?;
+    }
+    Ok(DisableOutcome::Done)
+}
+
+/// Sets a user's password hash. With `end_sessions`, the user's open sessions end too (an admin
+/// resetting someone else's password locks out whoever knew the old one). Returns false for an
+/// unknown user.
+pub fn set_password(
+    tx: &Connection,
+    user_id: i64,
+    password_hash: &str,
+    end_sessions: bool,
+) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+        params![user_id, password_hash],
+    )?;
+    if n > 0 && end_sessions {
+        tx.execute("DELETE FROM web_sessions WHERE user_id = ?1", [user_id])?;
+    }
+    Ok(n > 0)
+}
+
+impl Reader {
+    /// Every user, active ones first, then by name.
+    pub fn users_all(&self) -> Result<Vec<UserListRow>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT id, name, role, employee_id, disabled_at FROM users
+             ORDER BY disabled_at IS NOT NULL, name",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(UserListRow {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                role: r.get(2)?,
+                employee_id: r.get(3)?,
+                disabled_at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

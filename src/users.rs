@@ -1,0 +1,129 @@
+//! The people who log in, as an admin manages them on the Users page: create (with the employee they
+//! are, for "own calls" and notifications), disable and enable, reset a password. Password hashing and
+//! the first admin are `auth`'s; this module adds the rules of managing accounts afterwards, above all
+//! that the last active admin can never be disabled.
+
+use std::fmt;
+
+use crate::auth::{self, Role};
+use crate::store::{self, users::DisableOutcome, Store, StoreError};
+
+/// Why a change to a user was refused. Each has a key in the web UI's translation table.
+#[derive(Debug)]
+pub enum UserError {
+    /// The name is empty, longer than 64 characters or has control characters.
+    BadName,
+    /// Another user (active or disabled) has this name; names compare without case.
+    NameTaken,
+    /// What `auth` refused in its own words (hashing failed, a name taken in a race).
+    Invalid(String),
+    PasswordTooShort,
+    NoSuchUser,
+    NoSuchEmployee,
+    LastAdmin,
+    /// An admin may not disable their own account (they would lock themselves out mid-click).
+    Yourself,
+    Store(StoreError),
+}
+
+impl fmt::Display for UserError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UserError::BadName => f.write_str("a user name must be 1 to 64 printable characters"),
+            UserError::NameTaken => f.write_str("a user with that name already exists"),
+            UserError::Invalid(why) => f.write_str(why),
+            UserError::PasswordTooShort => {
+                f.write_str("the password must have at least 10 characters")
+            }
+            UserError::NoSuchUser => f.write_str("there is no such user"),
+            UserError::NoSuchEmployee => f.write_str("there is no such employee"),
+            UserError::LastAdmin => f.write_str(
+                "this is the last administrator; make another user an administrator first",
+            ),
+            UserError::Yourself => f.write_str("you can't disable your own account"),
+            UserError::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for UserError {}
+
+impl From<StoreError> for UserError {
+    fn from(e: StoreError) -> Self {
+        UserError::Store(e)
+    }
+}
+
+/// The shortest password ringbook accepts (as in `auth::add_user` and the setup wizard).
+pub const MIN_PASSWORD: usize = 10;
+
+/// Creates a user and links them to an employee, if one is given.
+pub fn create(
+    store: &Store,
+    reader: &store::Reader,
+    name: &str,
+    password: &str,
+    role: Role,
+    employee: Option<i64>,
+) -> Result<i64, UserError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(UserError::BadName);
+    }
+    if reader
+        .users_all()?
+        .iter()
+        .any(|u| u.name.to_lowercase() == name.to_lowercase())
+    {
+        return Err(UserError::NameTaken);
+    }
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(UserError::PasswordTooShort);
+    }
+    if let Some(e) = employee {
+        if !reader.employee_exists(e)? {
+            return Err(UserError::NoSuchEmployee);
+        }
+    }
+    let id = auth::add_user(store, name, password, role).map_err(UserError::Invalid)?;
+    if employee.is_some() {
+        store.write(move |tx| store::web::set_user_employee(tx, id, employee))?;
+    }
+    Ok(id)
+}
+
+/// Disables (`disabled = true`) or enables a user. `acting` is the admin doing it.
+pub fn set_disabled(
+    store: &Store,
+    acting: i64,
+    user: i64,
+    disabled: bool,
+) -> Result<(), UserError> {
+    if disabled && acting == user {
+        return Err(UserError::Yourself);
+    }
+    match store.write(move |tx| store::users::set_disabled(tx, user, disabled))? {
+        DisableOutcome::Done => Ok(()),
+        DisableOutcome::NoSuchUser => Err(UserError::NoSuchUser),
+        DisableOutcome::LastAdmin => Err(UserError::LastAdmin),
+    }
+}
+
+/// Sets a new password for a user. Someone else's sessions end; the acting admin's own stays.
+pub fn reset_password(
+    store: &Store,
+    acting: i64,
+    user: i64,
+    password: &str,
+) -> Result<(), UserError> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(UserError::PasswordTooShort);
+    }
+    let hash = auth::hash_password(password).map_err(UserError::Invalid)?;
+    let end_sessions = acting != user;
+    if store.write(move |tx| store::users::set_password(tx, user, &hash, end_sessions))? {
+        Ok(())
+    } else {
+        Err(UserError::NoSuchUser)
+    }
+}

@@ -1,0 +1,209 @@
+//! The Users page (admin only): everyone who logs in, with their role, the employee they are (for
+//! "own calls" and notifications) and whether they are active; add a user, disable or enable one, set
+//! a new password. The rules (last admin, password length) are `users.rs`'s.
+
+use maud::html;
+
+use super::layout::{csrf, dash, layout, notice};
+use super::{field, form_of, gate, page, redirect, store_error, text, Me};
+use crate::auth::Role;
+use crate::http::routes::Params;
+use crate::http::{Ctx, Request, Response};
+use crate::users::{self, UserError};
+
+/// The translation key for a refusal.
+fn error_key(e: &UserError) -> &'static str {
+    match e {
+        UserError::BadName => "users.invalid_name",
+        UserError::NameTaken => "users.name_taken",
+        UserError::Invalid(_) => "users.invalid_name",
+        UserError::PasswordTooShort => "users.password_short",
+        UserError::NoSuchUser => "users.no_such",
+        UserError::NoSuchEmployee => "users.no_employee",
+        UserError::LastAdmin => "users.last_admin",
+        UserError::Yourself => "users.yourself",
+        UserError::Store(_) => "users.store",
+    }
+}
+
+fn status_of(e: &UserError) -> u16 {
+    match e {
+        UserError::NoSuchUser => 404,
+        UserError::LastAdmin | UserError::Yourself | UserError::NameTaken => 409,
+        UserError::Store(_) => 503,
+        _ => 400,
+    }
+}
+
+/// `GET /users`. `?done=` names what just succeeded (after the redirect of a POST).
+pub fn list(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
+    let me = match gate(ctx, req, true) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let done = match req.param("done").as_deref() {
+        Some("created") => Some("users.created"),
+        Some("saved") => Some("settings.saved"),
+        Some("password") => Some("users.password_set"),
+        _ => None,
+    };
+    users_page(ctx, &me, 200, done.map(|k| ("ok", me.t(k))))
+}
+
+fn users_page(ctx: &Ctx, me: &Me, status: u16, msg: Option<(&str, &str)>) -> Response {
+    let (list, employees) = match (ctx.reader.users_all(), ctx.reader.employees()) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return store_error(&e),
+    };
+    let role_name = |r: &str| {
+        if r == "admin" {
+            me.t("users.role_admin")
+        } else {
+            me.t("users.role_staff")
+        }
+    };
+    let body = html! {
+        @if let Some((kind, text)) = msg { (notice(kind, text)) }
+        div.scroll { table #users {
+            thead { tr {
+                th { (me.t("field.username")) } th { (me.t("ops.role")) } th { (me.t("users.employee")) }
+                th { (me.t("users.status")) } th { (me.t("users.actions")) }
+            } }
+            tbody { @for u in &list { tr data-user=(u.name) {
+                td { (u.name) }
+                td { (role_name(&u.role)) }
+                td { @match employees.iter().find(|e| Some(e.id) == u.employee_id) {
+                    Some(e) => { (e.name) }, None => { (dash()) } } }
+                td { @if u.disabled_at.is_some() { span.badge { (me.t("users.disabled")) } }
+                     @else { span.badge.answered { (me.t("users.active")) } } }
+                td { div.actions {
+                    @if u.disabled_at.is_some() {
+                        form.inline method="post" action=(format!("/users/{}/enable", u.id)) {
+                            (csrf(me)) button.small.secondary type="submit" { (me.t("users.enable")) }
+                        }
+                    } @else if u.id != me.s.user_id {
+                        form.inline method="post" action=(format!("/users/{}/disable", u.id)) {
+                            (csrf(me))
+                            button.small.danger type="submit" data-confirm=(me.t("users.disable_confirm")) { (me.t("users.disable")) }
+                        }
+                    }
+                    form.inline method="post" action=(format!("/users/{}/password", u.id)) {
+                        (csrf(me))
+                        input type="password" name="password" autocomplete="new-password" minlength="10" required
+                            aria-label=(me.t("users.new_password")) placeholder=(me.t("users.new_password"));
+                        " " button.small.secondary type="submit" { (me.t("users.reset")) }
+                    }
+                } }
+            } } }
+        } }
+        h2 { (me.t("users.create")) }
+        form.filters method="post" action="/users" {
+            (csrf(me))
+            label { (me.t("field.username")) input name="name" required maxlength="64" autocomplete="off"; }
+            label { (me.t("field.password")) input type="password" name="password" required minlength="10" autocomplete="new-password"; }
+            label { (me.t("ops.role")) select name="role" {
+                option value="staff" { (me.t("users.role_staff")) }
+                option value="admin" { (me.t("users.role_admin")) }
+            } }
+            label { (me.t("users.employee")) select name="employee" {
+                option value="" { (dash()) }
+                @for e in &employees { option value=(e.id) { (e.name) } }
+            } }
+            button type="submit" { (me.t("users.create")) }
+        }
+        p.hint { (me.t("setup.password_hint")) }
+    };
+    page(status, layout(me, me.t("users.title"), "operators", body))
+}
+
+/// `POST /users`: add a user.
+pub fn create(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
+    let me = match gate(ctx, req, true) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let form = match form_of(&me, req) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let Ok(role) = text(&form, "role").parse::<Role>() else {
+        return users_page(ctx, &me, 400, Some(("error", me.t("users.bad_role"))));
+    };
+    let employee = match text(&form, "employee") {
+        "" => None,
+        s => match s.parse::<i64>() {
+            Ok(i) => Some(i),
+            Err(_) => return users_page(ctx, &me, 400, Some(("error", me.t("users.no_employee")))),
+        },
+    };
+    let password = field(&form, "password").unwrap_or("");
+    match users::create(
+        &ctx.app.store,
+        &ctx.reader,
+        text(&form, "name"),
+        password,
+        role,
+        employee,
+    ) {
+        Ok(_) => redirect("/users?done=created"),
+        Err(e) => fail(ctx, &me, &e),
+    }
+}
+
+fn fail(ctx: &Ctx, me: &Me, e: &UserError) -> Response {
+    if let UserError::Store(s) = e {
+        return store_error(s);
+    }
+    users_page(ctx, me, status_of(e), Some(("error", me.t(error_key(e)))))
+}
+
+fn user_id(p: &Params) -> Option<i64> {
+    p.get("id").and_then(|s| s.parse().ok()).filter(|i| *i > 0)
+}
+
+fn set_disabled(ctx: &mut Ctx, req: &Request, p: &Params, disabled: bool) -> Response {
+    let me = match gate(ctx, req, true) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    if let Err(r) = form_of(&me, req) {
+        return r;
+    }
+    let Some(id) = user_id(p) else {
+        return fail(ctx, &me, &UserError::NoSuchUser);
+    };
+    match users::set_disabled(&ctx.app.store, me.s.user_id, id, disabled) {
+        Ok(()) => redirect("/users?done=saved"),
+        Err(e) => fail(ctx, &me, &e),
+    }
+}
+
+/// `POST /users/{id}/disable`: never the last admin, never oneself; their sessions end.
+pub fn disable(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
+    set_disabled(ctx, req, p, true)
+}
+
+/// `POST /users/{id}/enable`.
+pub fn enable(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
+    set_disabled(ctx, req, p, false)
+}
+
+/// `POST /users/{id}/password`: set a new password.
+pub fn password(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
+    let me = match gate(ctx, req, true) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let form = match form_of(&me, req) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let Some(id) = user_id(p) else {
+        return fail(ctx, &me, &UserError::NoSuchUser);
+    };
+    let password = field(&form, "password").unwrap_or("");
+    match users::reset_password(&ctx.app.store, me.s.user_id, id, password) {
+        Ok(()) => redirect("/users?done=password"),
+        Err(e) => fail(ctx, &me, &e),
+    }
+}
