@@ -238,6 +238,8 @@ pub const SECRETS: &[&str] = &[
     "sync.crmsenior.token",
     "sync.webhook.secret",
     "sync.contacts.password",
+    // May carry user:password@.
+    "sync.proxy",
 ];
 
 /// A value as listings may show it: secrets as `(set)` or `(not set)`.

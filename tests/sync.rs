@@ -59,6 +59,8 @@ struct Fake {
     /// Every request while a fault is on, delivered or not.
     hits: Arc<Mutex<usize>>,
     routes: Arc<Mutex<Vec<Route>>>,
+    /// Requests whose body contains this text are answered 500, whatever the fault.
+    poison: Arc<Mutex<Option<String>>>,
 }
 
 trait Stream: Read + Write + Send {}
@@ -123,22 +125,25 @@ impl Fake {
                 body: answer.into(),
                 etag: None,
             }])),
+            poison: Arc::new(Mutex::new(None)),
         };
-        let (seen, fault, hits, routes) = (
+        let (seen, fault, hits, routes, poison) = (
             fake.seen.clone(),
             fake.fault.clone(),
             fake.hits.clone(),
             fake.routes.clone(),
+            fake.poison.clone(),
         );
         std::thread::spawn(move || {
             for tcp in listener.incoming() {
                 let Ok(tcp) = tcp else { continue };
                 let _ = tcp.set_nodelay(true);
-                let (seen, fault, hits, routes, tls) = (
+                let (seen, fault, hits, routes, poison, tls) = (
                     seen.clone(),
                     fault.clone(),
                     hits.clone(),
                     routes.clone(),
+                    poison.clone(),
                     tls.clone(),
                 );
                 std::thread::spawn(move || {
@@ -150,7 +155,14 @@ impl Fake {
                         }
                         None => Box::new(tcp),
                     };
-                    serve(stream, &raw, &seen, &fault, &hits, &routes);
+                    let state = State {
+                        seen,
+                        fault,
+                        hits,
+                        routes,
+                        poison,
+                    };
+                    serve(stream, &raw, &state);
                 });
             }
         });
@@ -209,19 +221,32 @@ impl Fake {
     }
 }
 
+/// What a connection of the fake shares with the test.
+struct State {
+    seen: Arc<Mutex<Vec<Seen>>>,
+    fault: Arc<Mutex<Fault>>,
+    hits: Arc<Mutex<usize>>,
+    routes: Arc<Mutex<Vec<Route>>>,
+    poison: Arc<Mutex<Option<String>>>,
+}
+
 /// Serves one connection (keep-alive) until it closes.
-fn serve(
-    stream: Box<dyn Stream>,
-    raw: &TcpStream,
-    seen: &Mutex<Vec<Seen>>,
-    fault: &Mutex<Fault>,
-    hits: &Mutex<usize>,
-    routes: &Mutex<Vec<Route>>,
-) {
+fn serve(stream: Box<dyn Stream>, raw: &TcpStream, st: &State) {
+    let (seen, hits, routes) = (&st.seen, &st.hits, &st.routes);
     let mut r = BufReader::new(stream);
     while let Some((method, url, headers, body)) = read_request(&mut r) {
         *hits.lock().unwrap() += 1;
-        let f = *fault.lock().unwrap();
+        let poisoned = st
+            .poison
+            .lock()
+            .unwrap()
+            .as_ref()
+            .is_some_and(|p| body.contains(p.as_str()));
+        let f = if poisoned {
+            Fault::Status500
+        } else {
+            *st.fault.lock().unwrap()
+        };
         let mut extra = String::new();
         let (status, ctype, text) = match f {
             Fault::Status500 => (500, "text/plain".to_string(), "down".to_string()),
@@ -970,5 +995,49 @@ fn an_address_book_url_is_mirrored_and_a_304_changes_nothing() {
         contact_of("%2B49307654321"),
         Some(hanna),
         "Hanna kept her row"
+    );
+}
+
+#[test]
+fn a_row_the_crm_always_refuses_with_a_5xx_does_not_block_the_others() {
+    let fake = Fake::start("{}");
+    // The first call's number: every request about it gets a 500, while the CRM takes all others.
+    *fake.poison.lock().unwrap() = Some("+49309999999".into());
+    let db = office(
+        "sync-poison",
+        &[
+            ("sync.webhook.url", &format!("{}/hook", fake.url)),
+            ("sync.max_attempts", "50"),
+        ],
+    );
+    let key = db.key("journal");
+    let admin = db.key("admin");
+    let srv = Server::start(db);
+    let mut first = call("p0", "in", true, T);
+    for e in first.as_array_mut().unwrap() {
+        if e.get("remote").is_some() {
+            e["remote"] = "030 9999999".into();
+        }
+    }
+    post(&srv, &key, &first);
+    for i in 1..5 {
+        post(&srv, &key, &call(&format!("p{i}"), "in", true, T + 100 * i));
+    }
+    // The four good calls arrive within a few seconds, not after the bad row's 50 attempts.
+    let seen = fake.wait_for(12, 8);
+    let unique: HashSet<&String> = seen.iter().map(|s| &s.headers["idempotency-key"]).collect();
+    assert_eq!(unique.len(), 12, "{seen:#?}");
+    assert!(seen.iter().all(|s| !s.body.contains("+49309999999")));
+    let j = outbox(&srv, &admin);
+    let bad: Vec<&Value> = j["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["last_error"].as_str().is_some_and(|e| e.contains("500")))
+        .collect();
+    assert_eq!(bad.len(), 1, "{j}");
+    assert!(
+        bad[0]["attempts"].as_i64().unwrap() >= 1,
+        "counted against the row: {j}"
     );
 }

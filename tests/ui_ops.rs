@@ -457,10 +457,7 @@ fn restore_refuses_garbage_and_restores_a_real_backup() {
         assert_eq!(r.status, 400, "{what}: {}", r.text());
         assert!(r.text().contains("notice error"), "{what}: {}", r.text());
         let names = contact_names(&mut c);
-        assert!(
-            names.contains("Alpha") && names.contains("Beta"),
-            "{what}"
-        );
+        assert!(names.contains("Alpha") && names.contains("Beta"), "{what}");
     }
 
     // The real backup replaces the data: Beta, added after it, is gone; Alpha is there.
@@ -623,6 +620,12 @@ fn the_call_log_finds_calls_by_the_contacts_name() {
     let page = c.get("/calls?q=nobody").text();
     assert_eq!(page.matches("data-call=").count(), 0, "{page}");
     // Numbers still search by number.
+    let page = c.get("/calls?q=030+5550122").text();
+    assert_eq!(
+        page.matches("data-call=").count(),
+        1,
+        "a browser's space is a +"
+    );
     let page = c.get("/calls?q=0305550122").text();
     assert_eq!(page.matches("data-call=").count(), 1);
     assert!(page.contains("Weiss"));

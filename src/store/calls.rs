@@ -618,7 +618,8 @@ impl Reader {
     /// One page of the journal, newest first, after the filter's cursor. Fetches `limit + 1` rows so the
     /// caller knows whether there is a next page.
     pub fn calls(&self, f: &CallFilter) -> Result<Vec<Call>> {
-        let mut sql = format!("SELECT {VIEW_COLUMNS} {VIEW_FROM} WHERE 1 = 1");
+        // The conditions, all on `calls c` alone.
+        let mut sql = String::new();
         let mut args: Vec<Value> = Vec::new();
         let mut arg = |sql: &mut String, clause: &str, v: Value| {
             args.push(v);
@@ -685,10 +686,21 @@ impl Reader {
             ));
         }
         args.push(Value::Integer(f.limit as i64 + 1));
-        sql.push_str(&format!(
+        let order = format!(
             " ORDER BY c.started_at DESC, c.id DESC LIMIT ?{}",
             args.len()
-        ));
+        );
+        let sql = if f.contact_ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
+            // The calls of many contacts come from one index range per contact and must be sorted.
+            // Sorting only ids (no joins, no text columns) and then reading the page's rows keeps a
+            // name matching hundreds of contacts to a few milliseconds with a million calls.
+            format!(
+                "SELECT {VIEW_COLUMNS} {VIEW_FROM} WHERE c.id IN \
+                 (SELECT c.id FROM calls c WHERE 1 = 1{sql}{order}){order}"
+            )
+        } else {
+            format!("SELECT {VIEW_COLUMNS} {VIEW_FROM} WHERE 1 = 1{sql}{order}")
+        };
         let mut st = self.conn().prepare_cached(&sql)?;
         let rows = st.query_map(params_from_iter(args), call_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

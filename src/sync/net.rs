@@ -51,8 +51,9 @@ impl Net {
             b = b.tls_config(Arc::new(tls_config(&self.ca_file)?));
         }
         if !self.proxy.is_empty() {
+            // The URL may hold a password: never repeated in a message.
             let p = ureq::Proxy::new(&self.proxy)
-                .map_err(|e| format!("the proxy '{}' can't be used: {e}", self.proxy))?;
+                .map_err(|e| format!("the proxy in sync.proxy can't be used: {e}"))?;
             b = b.proxy(p);
         }
         Ok(b.build())
@@ -106,18 +107,20 @@ pub fn valid_ca_file(v: &str) -> Result<String, String> {
     Ok(v.to_string())
 }
 
-/// Validates `sync.proxy`: empty, or an `http://host:port` URL ureq can use.
+/// Validates `sync.proxy`: empty, or an `http://host:port` URL ureq can use. Messages don't repeat the
+/// value, which may hold a password.
 pub fn valid_proxy(v: &str) -> Result<String, String> {
     let v = v.trim();
     if v.is_empty() {
         return Ok(String::new());
     }
     if !v.starts_with("http://") {
-        return Err(format!(
-            "'{v}' must be an HTTP proxy such as http://proxy.office.lan:3128 (or empty for none)"
-        ));
+        return Err(
+            "the proxy must be an HTTP proxy URL such as http://proxy.office.lan:3128 (or empty for none)"
+                .into(),
+        );
     }
-    ureq::Proxy::new(v).map_err(|e| format!("'{v}' is not a proxy URL ureq can use: {e}"))?;
+    ureq::Proxy::new(v).map_err(|e| format!("the proxy URL can't be used: {e}"))?;
     Ok(v.to_string())
 }
 

@@ -158,6 +158,11 @@ fn filter_from(ctx: &Ctx, me: &Me, req: &Request) -> CallFilter {
             // A name: the calls of the contacts called that, through `calls_by_contact`.
             f.contact_ids = Some(view::contacts_named(&ctx.reader, &q).unwrap_or_default());
         } else {
+            // A browser sends a space in the search box as `+`; only a leading `+` is the number's.
+            let q = match q.split_at_checked(1) {
+                Some((head, rest)) => format!("{head}{}", rest.replace('+', " ")),
+                None => q,
+            };
             f.remote_key = match ctx.model().normalize(&q) {
                 Ok(n) => journal::remote_key(&n),
                 Err(_) => Some(q),

@@ -67,9 +67,10 @@ fn render_status(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>, status: u16) -> 
 }
 
 /// One part of a `multipart/form-data` body.
-struct Part {
+struct Part<'a> {
     name: String,
-    data: Vec<u8>,
+    /// Borrowed from the request body: a backup can be hundreds of megabytes.
+    data: &'a [u8],
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -81,7 +82,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Reads a browser's file-upload form. Only what the upload forms here need: field names and
 /// contents, no nested parts.
-fn multipart(req: &Request) -> Result<Vec<Part>, String> {
+fn multipart(req: &Request) -> Result<Vec<Part<'_>>, String> {
     let ty = req.header("content-type").unwrap_or("");
     if !ty.to_ascii_lowercase().starts_with("multipart/form-data") {
         return Err(
@@ -125,14 +126,14 @@ fn multipart(req: &Request) -> Result<Vec<Part>, String> {
             .unwrap_or_default();
         parts.push(Part {
             name,
-            data: rest[..end].to_vec(),
+            data: &rest[..end],
         });
         rest = &rest[end + next.len()..];
     }
 }
 
 /// The upload's parts after its CSRF field was checked; a refusal is the page to send.
-fn upload_of(ctx: &Ctx, me: &Me, req: &Request) -> Result<Vec<Part>, Response> {
+fn upload_of<'r>(ctx: &Ctx, me: &Me, req: &'r Request) -> Result<Vec<Part<'r>>, Response> {
     let parts = match multipart(req) {
         Ok(p) => p,
         Err(e) => return Err(render_status(ctx, me, Some(("error", &e)), 400)),
@@ -140,7 +141,7 @@ fn upload_of(ctx: &Ctx, me: &Me, req: &Request) -> Result<Vec<Part>, Response> {
     let token = parts
         .iter()
         .find(|p| p.name == "csrf")
-        .map(|p| String::from_utf8_lossy(&p.data).to_string())
+        .map(|p| String::from_utf8_lossy(p.data).to_string())
         .unwrap_or_default();
     if !me.csrf_ok(&[("csrf".to_string(), token)]) {
         return Err(page(
@@ -151,11 +152,11 @@ fn upload_of(ctx: &Ctx, me: &Me, req: &Request) -> Result<Vec<Part>, Response> {
     Ok(parts)
 }
 
-fn part<'a>(parts: &'a [Part], name: &str) -> &'a [u8] {
+fn part<'a>(parts: &[Part<'a>], name: &str) -> &'a [u8] {
     parts
         .iter()
         .find(|p| p.name == name)
-        .map(|p| p.data.as_slice())
+        .map(|p| p.data)
         .unwrap_or(&[])
 }
 
