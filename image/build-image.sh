@@ -110,7 +110,8 @@ FAT_MB=256
 started=$(date +%s)
 
 need=()
-for p in mmdebstrap qemu-user-static binfmt-support mtools dosfstools e2fsprogs fdisk xz-utils; do
+# arch-test is only a Recommends of mmdebstrap, but it needs it to run arm64 maintainer scripts.
+for p in mmdebstrap arch-test qemu-user-static binfmt-support mtools dosfstools e2fsprogs fdisk xz-utils; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
