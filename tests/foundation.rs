@@ -204,6 +204,10 @@ fn oversized_bodies_get_413_and_unknown_paths_404() {
     assert!(r.json()["error"].is_string());
     let r = srv.request("DELETE", "/healthz", &[], b"");
     assert_eq!(r.status, 405);
+    // A literal route wins over a `{id}` route: this is POST-only, not a call named "handled".
+    let r = srv.request("PATCH", "/api/v1/calls/handled", &[], b"{}");
+    assert_eq!(r.status, 405, "{}", r.text());
+    assert!(r.json()["error"].as_str().unwrap().contains("POST"));
 }
 
 #[test]

@@ -376,9 +376,17 @@ fn match_path(pattern: &'static str, path: &str) -> Option<Params> {
 }
 
 /// Finds the route for a request and runs it. Returns the route's index for metrics.
+/// A path that a route names literally belongs to that route alone: `PATCH /api/v1/calls/handled` is a
+/// wrong method on `/api/v1/calls/handled` (405), not a call whose id is "handled".
 pub fn dispatch(ctx: &mut Ctx, req: &Request) -> (usize, Response) {
     let mut allowed: Vec<&'static str> = Vec::new();
+    let literal = ROUTES
+        .iter()
+        .any(|r| !r.pattern.contains('{') && r.pattern == req.path);
     for (i, r) in ROUTES.iter().enumerate() {
+        if literal && r.pattern.contains('{') {
+            continue;
+        }
         let Some(params) = match_path(r.pattern, &req.path) else {
             continue;
         };
