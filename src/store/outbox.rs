@@ -52,11 +52,8 @@ pub fn enqueue_for_changes(tx: &Connection, call: &CallRow, changes: &[CallChang
     let now = now_ms();
     for connector in CONNECTORS {
         let on: Option<String> = tx
-            .query_row(
-                "SELECT value FROM settings WHERE key = ?1",
-                [url_key(connector)],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+            .query_row([url_key(connector)], |r| r.get(0))
             .optional()?;
         if on.map(|v| v.trim().is_empty()).unwrap_or(true) {
             continue;
@@ -68,11 +65,11 @@ pub fn enqueue_for_changes(tx: &Connection, call: &CallRow, changes: &[CallChang
                     "ringbook-{}-{}-{connector}-{step}",
                     call.id, call.started_at
                 );
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT OR IGNORE INTO outbox(connector, call_id, step, idem_key, next_at, created_at, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5)",
-                    params![connector, call.id, step, key, now],
-                )?;
+                )?
+                .execute(params![connector, call.id, step, key, now])?;
             }
         }
     }
