@@ -6,13 +6,20 @@
 # bench-output/bench.json so runs can be compared across commits.
 #
 #   scripts/bench.sh                      # full run
-#   BENCH_CONTACTS=100000 BENCH_SECONDS=5 scripts/bench.sh   # quicker
+#   BENCH_CONTACTS=100000 BENCH_CALLS=100000 BENCH_SECONDS=5 scripts/bench.sh   # quicker
+#
+# The same database also gets a year of demo calls (1,000,000 by default) for the call-log and report
+# timings, which are read from each page's Server-Timing header (server time, not the network). The
+# mixed-load row is the lookup p99 at half load while journal events stream in and weekly reports run.
+# The slow-client row holds 500 idle and slowloris connections during lookups at 5,000/s. The outbox
+# drain row comes from src/bin/drainbench.rs.
 #
 # The demo database is kept in bench-output/ between runs (delete it to rebuild).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONTACTS=${BENCH_CONTACTS:-1000000}
+CALLS=${BENCH_CALLS:-1000000}
 RUN_SECONDS=${BENCH_SECONDS:-10}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 OUT=bench-output
@@ -50,6 +57,15 @@ if [ ! -f "$DB" ]; then
     "$BIN" --db "$DB" settings set number.outside_prefix 0 >/dev/null
     "$BIN" --db "$DB" demo-data --contacts "$CONTACTS" >&2
 fi
+HAVE_CALLS=$(python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute('select count(*) from calls').fetchone()[0])" "$DB")
+if [ "$HAVE_CALLS" -lt "$CALLS" ]; then
+    echo "== journaling $((CALLS - HAVE_CALLS)) demo calls into $DB" >&2
+    "$BIN" --db "$DB" demo-data --contacts 0 --calls $((CALLS - HAVE_CALLS)) --seed $((HAVE_CALLS + 1)) >&2
+fi
+WEB_USER="bench$(date +%s)"
+WEB_PASSWORD="bench-$(date +%s%N)-password"
+echo "$WEB_PASSWORD" | "$BIN" --db "$DB" user add "$WEB_USER" --role admin >/dev/null
+JKEY=$("$BIN" --db "$DB" apikey create --name "bench journal $(date +%s)" --scopes journal 2>/dev/null)
 NUMBERS=$(python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute('select count(*) from phones').fetchone()[0])" "$DB")
 KEY=$("$BIN" --db "$DB" apikey create --name "bench $(date +%s)" --scopes lookup 2>/dev/null)
 TARGETS=$OUT/lookup-targets.txt
@@ -104,6 +120,48 @@ HALF_RATE=$(python3 -c "print(round($FULL_RATE / 2))")
 echo "== lookups at half load ($HALF_RATE/s)" >&2
 HALF=$("$LOADGEN" --addr "$ADDR" --targets "$TARGETS" --connections "$CONNECTIONS" --seconds "$RUN_SECONDS" --rate "$HALF_RATE" --header "X-Api-Key: $KEY")
 
+echo "== call log and weekly report server times ($CALLS calls)" >&2
+PAGES=$(python3 scripts/bench/web_times.py "$ADDR" "$WEB_USER" "$WEB_PASSWORD" pages)
+
+echo "== lookups at half load while journal events stream in and weekly reports run" >&2
+python3 scripts/bench/web_times.py "$ADDR" "$WEB_USER" "$WEB_PASSWORD" reports "$((RUN_SECONDS + 3))" >"$OUT/mixed-reports.json" &
+REPORTS_PID=$!
+"$LOADGEN" --addr "$ADDR" --synth-events --connections 8 --rate 1000 --seconds "$((RUN_SECONDS + 1))" --header "X-Api-Key: $JKEY" >"$OUT/mixed-ingest.json" &
+INGEST_PID=$!
+MIXED=$("$LOADGEN" --addr "$ADDR" --targets "$TARGETS" --connections "$CONNECTIONS" --seconds "$RUN_SECONDS" --rate "$HALF_RATE" --header "X-Api-Key: $KEY")
+wait "$INGEST_PID" "$REPORTS_PID"
+MIXED_INGEST=$(cat "$OUT/mixed-ingest.json")
+MIXED_REPORTS=$(cat "$OUT/mixed-reports.json")
+
+echo "== lookups at 5,000/s while 500 idle and slowloris connections are held" >&2
+python3 - "$ADDR" 500 "$((RUN_SECONDS + 6))" >"$OUT/slow-clients.txt" <<'PYEOF' &
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+n, secs = int(sys.argv[2]), float(sys.argv[3])
+socks = []
+for i in range(n):
+    s = socket.create_connection((host, int(port)))
+    if i % 2:  # slowloris: a request line and a header byte now and then, never finished
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    socks.append(s)
+print(len(socks), flush=True)
+end = time.monotonic() + secs
+while time.monotonic() < end:
+    time.sleep(2)
+    for i, s in enumerate(socks):
+        if i % 2:
+            try:
+                s.sendall(b"X")
+            except OSError:
+                pass
+PYEOF
+SLOW_PID=$!
+sleep 3
+SLOW_THREADS=$(ls "/proc/$SERVER/task" | wc -l)
+SLOW=$("$LOADGEN" --addr "$ADDR" --targets "$TARGETS" --connections "$CONNECTIONS" --seconds "$RUN_SECONDS" --rate 5000 --header "X-Api-Key: $KEY")
+SLOW_RSS_KB=$(rss_kb "$SERVER")
+wait "$SLOW_PID" || true
+
 echo "== nginx static file, same load" >&2
 NGX=$PWD/$OUT/nginx
 mkdir -p "$NGX/www" "$NGX/logs"
@@ -156,12 +214,22 @@ INGEST=$(ingest_run 1024)
 echo "== durable ingest, one commit per event (baseline)" >&2
 BASELINE=$(ingest_run 1)
 
+echo "== outbox drain to a local fake CRM" >&2
+DRAIN='{"drain_per_s": null, "rss_queued_mb": null}'
+if [ -x "$PWD/target/release/drainbench" ]; then
+    DRAIN_LINE=$("$PWD/target/release/drainbench" 2>>"$OUT/server.log" | tail -1)
+    DRAIN=$(python3 -c "import json,sys; print(json.dumps({k: float(v) for k, v in (p.split('=') for p in sys.argv[1].split())}))" "$DRAIN_LINE")
+fi
+
 BINARY_BYTES=$(stat -c %s "$BIN")
 
 python3 - "$OUT/bench.json" <<EOF
 import json, sys
 full, half, ngx = json.loads('''$FULL'''), json.loads('''$HALF'''), json.loads('''$NGINX''')
 ing, base = json.loads('''$INGEST'''), json.loads('''$BASELINE''')
+pages, mixed, slow = json.loads('''$PAGES'''), json.loads('''$MIXED'''), json.loads('''$SLOW''')
+mixed_ingest, mixed_reports = json.loads('''$MIXED_INGEST'''), json.loads('''$MIXED_REPORTS''')
+drain = json.loads('''$DRAIN''')
 fig = {
     "contacts": $CONTACTS, "numbers": $NUMBERS, "connections": $CONNECTIONS, "seconds": $RUN_SECONDS,
     "lookups_per_s": round(full["rate"]), "lookup_p50_ms": full["p50_us"] / 1000, "lookup_p99_ms": full["p99_us"] / 1000,
@@ -173,6 +241,18 @@ fig = {
     "ingest_events_per_s": round(ing["rate"]), "ingest_p99_ms": ing["p99_us"] / 1000,
     "ingest_errors": ing["errors"] + ing["non_2xx"],
     "baseline_events_per_s": round(base["rate"]), "ingest_ratio": round(ing["rate"] / max(base["rate"], 1), 1),
+    "calls": $CALLS,
+    "calllog_p50_ms": pages["calllog"]["p50"], "calllog_p95_ms": pages["calllog"]["p95"],
+    "calllog_filtered_p95_ms": pages["calllog_filtered"]["p95"], "calllog_search_p95_ms": pages["calllog_search"]["p95"],
+    "report_p50_ms": pages["report_employee"]["p50"], "report_p95_ms": pages["report_employee"]["p95"],
+    "report_contact_p95_ms": pages["report_contact"]["p95"],
+    "mixed_lookup_p99_ms": mixed["p99_us"] / 1000, "mixed_lookup_per_s": round(mixed["rate"]),
+    "mixed_ingest_per_s": round(mixed_ingest["rate"]), "mixed_reports": mixed_reports["reports"],
+    "mixed_errors": mixed["errors"] + mixed["non_2xx"] + mixed_ingest["errors"] + mixed_ingest["non_2xx"],
+    "slow_clients_lookup_p99_ms": slow["p99_us"] / 1000, "slow_clients_lookup_per_s": round(slow["rate"]),
+    "slow_clients_threads": $SLOW_THREADS, "slow_clients_rss_mb": round($SLOW_RSS_KB / 1024, 1),
+    "slow_clients_errors": slow["errors"] + slow["non_2xx"],
+    "drain_per_s": drain.get("drain_per_s"), "drain_rss_queued_mb": drain.get("rss_queued_mb"),
 }
 json.dump(fig, open(sys.argv[1], "w"), indent=2)
 rows = [
@@ -190,6 +270,13 @@ rows = [
     ("one commit per event (baseline)", f'{fig["baseline_events_per_s"]:,}/s', ""),
     ("group commit / baseline", f'{fig["ingest_ratio"]}×', "≥ 20×"),
     ("ingest errors", str(fig["ingest_errors"]), "0"),
+    (f'lookup p99 under mixed load ({fig["mixed_lookup_per_s"]:,} lookups/s + {fig["mixed_ingest_per_s"]:,} events/s + {fig["mixed_reports"]} weekly reports)', f'{fig["mixed_lookup_p99_ms"]:.2f} ms', "≤ 20 ms"),
+    (f'call-log page, {fig["calls"]:,} calls (server p50 / p95)', f'{fig["calllog_p50_ms"]} / {fig["calllog_p95_ms"]} ms', "≤ 20 ms"),
+    ("call log filtered / searched (server p95)", f'{fig["calllog_filtered_p95_ms"]} / {fig["calllog_search_p95_ms"]} ms', "≤ 20 ms"),
+    ("weekly report by employee (server p50 / p95)", f'{fig["report_p50_ms"]} / {fig["report_p95_ms"]} ms', "≤ 100 ms"),
+    ("weekly report by contact (server p95)", f'{fig["report_contact_p95_ms"]} ms', "≤ 100 ms"),
+    ("lookup p99 at 5,000/s with 500 idle + slowloris connections", f'{fig["slow_clients_lookup_p99_ms"]:.2f} ms ({fig["slow_clients_threads"]} threads, {fig["slow_clients_rss_mb"]} MB)', "≤ 10 ms"),
+    ("outbox drain to a local fake CRM", "not measured" if fig["drain_per_s"] is None else f'{fig["drain_per_s"]:,.0f} calls/s (RSS {fig["drain_rss_queued_mb"]} MB with 100k queued)', "≥ 1,000/s"),
 ]
 print(f'ringbook benchmark: {fig["contacts"]:,} contacts, {fig["numbers"]:,} numbers, {fig["connections"]} connections, {fig["seconds"]} s per run\n')
 print("| measure | result | target |\n|---|---|---|")

@@ -406,9 +406,18 @@ fn handle(ctx: &mut Ctx, mut rq: tiny_http::Request) {
         }
         return;
     }
-    ctx.app
-        .metrics
-        .record(route_idx, response.status, start.elapsed());
+    let took = start.elapsed();
+    ctx.app.metrics.record(route_idx, response.status, took);
+    // Pages and API answers say how long the server spent on them (W3C Server-Timing), so a browser's
+    // dev tools and scripts/bench.sh see server time apart from the network. Lookups, which phones
+    // read, stay as small as they were.
+    let response = match routes::ROUTES.get(route_idx) {
+        Some(r) if !r.lookup => response.with_header(
+            "Server-Timing",
+            format!("app;dur={:.3}", took.as_secs_f64() * 1000.0),
+        ),
+        _ => response,
+    };
     if let Some(stream) = response.stream {
         let mut w = rq.into_writer();
         let spawned = thread::Builder::new()
