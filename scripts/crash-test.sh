@@ -2,7 +2,7 @@
 # Crash test: is every acknowledged journal event still there after a hard kill?
 #
 #   scripts/crash-test.sh [ROUNDS]          # default 100 rounds
-#   scripts/crash-test.sh --mode outbox     # the outbox-drain mode (not built yet, see below)
+#   scripts/crash-test.sh --mode outbox [ROUNDS]   # kill during an outbox drain instead
 #
 # Each round starts ringbook (release build) on a fresh database with a journal key, drives
 # CRASH_EVENTS (20,000) journal events from CRASH_THREADS (32) concurrent keep-alive clients
@@ -11,6 +11,15 @@
 # acknowledged event (and the call it was filed under) is in the database and that
 # PRAGMA integrity_check is ok. Prints lost/acknowledged per round and a total; exits non-zero if
 # anything was lost or the database is damaged.
+#
+# The outbox mode: each round journals CRASH_CALLS (2,000) finished calls while a fake CRM
+# (src/bin/fakecrm.rs) answers 503, so every call waits in the outbox for the Propstack connector; then
+# the fake comes back, and ringbook is killed with SIGKILL once a random number of calls has arrived
+# upstream. After the restart the script waits for the drain to finish and checks that every call
+# arrived upstream (lost = calls the fake never accepted), that no row was dead-lettered, and
+# PRAGMA integrity_check. A call can arrive twice only if its 2xx came back but was not yet recorded
+# when the process died; the worker records at least every 32 deliveries, so the script also fails on
+# more than 32 repeats in a round.
 #
 # What this proves and what not: SIGKILL ends the process at any point, also in the middle of a
 # group commit, so a 2xx sent before COMMIT returned, or a torn transaction, shows up as a lost
@@ -30,14 +39,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-if [ "$MODE" = outbox ]; then
-    # Placeholder on purpose: the outbox and its sync worker are being built in the sync task.
-    # Until then this mode does nothing and says so, rather than pretending to pass.
-    echo "crash-test: mode 'outbox' (kill during an outbox drain, check nothing is lost upstream)" >&2
-    echo "crash-test: NOT BUILT YET: it needs the outbox and the fake upstream CRM from the sync work." >&2
-    exit 2
-fi
-if [ "$MODE" != journal ]; then
+if [ "$MODE" != journal ] && [ "$MODE" != outbox ]; then
     echo "crash-test: unknown mode '$MODE'; use journal (default) or outbox" >&2
     exit 2
 fi
@@ -48,14 +50,17 @@ THREADS=${CRASH_THREADS:-32}
 command -v python3 >/dev/null 2>&1 || { echo "crash-test: python3 is needed to check the database" >&2; exit 2; }
 
 echo "== building (release)" >&2
-cargo build --release --locked --bin ringbook --bin crashdriver >&2
+cargo build --release --locked --bin ringbook --bin crashdriver --bin fakecrm >&2
 BIN=$PWD/target/release/ringbook
 DRIVER=$PWD/target/release/crashdriver
+FAKE=$PWD/target/release/fakecrm
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ringbook-crash.XXXXXX")
 SERVER_PID=""
+FAKE_PID=""
 cleanup() {
     if [ -n "$SERVER_PID" ]; then kill -9 "$SERVER_PID" 2>/dev/null || true; fi
+    if [ -n "$FAKE_PID" ]; then kill "$FAKE_PID" 2>/dev/null || true; fi
     [ -n "${CRASH_KEEP:-}" ] && echo "kept $WORK" >&2 || rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -109,6 +114,68 @@ for line in open(acked_file, encoding="utf-8"):
 print(lost, integrity.replace(" ", "_"))
 EOF
 }
+
+if [ "$MODE" = outbox ]; then
+    CALLS=${CRASH_CALLS:-2000}
+    jget() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+    sql() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True); print(c.execute(sys.argv[2]).fetchone()[0])' "$1" "$2"; }
+    total_calls=0 total_lost=0 total_dups=0 failed=0
+    printf '%-6s %10s %12s %8s %8s %6s  %s\n' round killed_at upstream_then delivered lost repeats integrity
+    for round in $(seq 1 "$ROUNDS"); do
+        DB=$WORK/round.db LOG=$WORK/round.log
+        rm -f "$DB" "$DB-wal" "$DB-shm" "$LOG"
+        python3 -c 'import sqlite3,sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))' "$TEMPLATE" "$DB"
+        FPORT=$(free_port)
+        "$FAKE" --listen "127.0.0.1:$FPORT" --mode down >/dev/null 2>>"$LOG" &
+        FAKE_PID=$!
+        FAKE_URL=http://127.0.0.1:$FPORT
+        for _ in $(seq 100); do curl -sf "$FAKE_URL/_stats" >/dev/null 2>&1 && break; sleep 0.05; done
+        "$BIN" --db "$DB" settings set sync.propstack.url "$FAKE_URL" >/dev/null
+        "$BIN" --db "$DB" settings set sync.propstack.api_key crash-test >/dev/null
+        "$BIN" --db "$DB" settings set sync.backoff_max 1s >/dev/null
+        "$BIN" --db "$DB" settings set sync.rate_per_minute 0 >/dev/null
+        ADDR=127.0.0.1:$(free_port)
+        start_server "$DB" "$ADDR" "$LOG"
+        "$DRIVER" --addr "$ADDR" --key "$KEY" --events $((CALLS * 3)) --threads "$THREADS" \
+            --prefix "o$round" --out "$WORK/acked.tsv" >/dev/null 2>>"$LOG"
+        # The CRM comes back; kill ringbook once a random share of the calls has arrived upstream.
+        KILL_AT=$(( (RANDOM * 32768 + RANDOM) % (CALLS - 1) + 1 ))
+        curl -sf -X POST "$FAKE_URL/_mode/up" >/dev/null
+        deadline=$(( $(date +%s) + 120 ))
+        while [ "$(jget "$(curl -sf "$FAKE_URL/_stats")" unique)" -lt "$KILL_AT" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+            sleep 0.002
+        done
+        { kill -9 "$SERVER_PID" || true; wait "$SERVER_PID" || true; } 2>/dev/null
+        SERVER_PID=""
+        upstream_then=$(jget "$(curl -sf "$FAKE_URL/_stats")" unique)
+        start_server "$DB" "$ADDR" "$LOG"
+        deadline=$(( $(date +%s) + 120 ))
+        while [ "$(jget "$(curl -sf "$FAKE_URL/_stats")" unique)" -lt "$CALLS" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+            sleep 0.1
+        done
+        sleep 0.5
+        stats=$(curl -sf "$FAKE_URL/_stats")
+        { kill -9 "$SERVER_PID" || true; wait "$SERVER_PID" || true; } 2>/dev/null
+        SERVER_PID=""
+        kill "$FAKE_PID" 2>/dev/null || true; wait "$FAKE_PID" 2>/dev/null || true
+        FAKE_PID=""
+        delivered=$(jget "$stats" unique)
+        dups=$(jget "$stats" duplicates)
+        lost=$((CALLS - delivered))
+        dead=$(sql "$DB" "SELECT count(*) FROM outbox WHERE state = 'dead'")
+        integrity=$(sql "$DB" "PRAGMA integrity_check")
+        total_calls=$((total_calls + CALLS)) total_lost=$((total_lost + lost)) total_dups=$((total_dups + dups))
+        if [ "$lost" -ne 0 ] || [ "$dead" -ne 0 ] || [ "$dups" -gt 32 ] || [ "$integrity" != ok ]; then
+            failed=$((failed + 1))
+            tail -5 "$LOG" >&2
+        fi
+        printf '%-6s %10s %12s %8s %8s %6s  %s\n' "$round" "$KILL_AT" "$upstream_then" "$delivered" "$lost" "$dups" "$integrity"
+    done
+    echo
+    echo "total: lost $total_lost / $total_calls calls over $ROUNDS rounds; repeats $total_dups; failed rounds: $failed"
+    [ "$total_lost" -eq 0 ] && [ "$failed" -eq 0 ] || exit 1
+    exit 0
+fi
 
 total_acked=0
 total_lost=0

@@ -48,6 +48,10 @@ struct Args {
     /// How many acknowledged events to wait for before the kill.
     #[arg(long, default_value_t = 0)]
     kill_after: u64,
+    /// Spread the calls' own times over this many seconds before now (an accelerated clock: a day of
+    /// calls sent in a minute). 0 sends no time, so the server stamps each event on arrival.
+    #[arg(long, default_value_t = 0)]
+    span_secs: u64,
 }
 
 /// What the clients share.
@@ -63,6 +67,10 @@ struct Shared {
 }
 
 const KINDS: [&str; 3] = ["ringing", "answered", "hangup"];
+/// Seconds after the ringing at which each event of a call happens, with `--span-secs`.
+const OFFSETS: [u64; 3] = [0, 5, 65];
+/// The Unix time the run started, the end of the `--span-secs` window.
+static EPOCH: AtomicU64 = AtomicU64::new(0);
 
 fn main() {
     let args = Args::parse();
@@ -75,6 +83,11 @@ fn main() {
         acks: Mutex::new(Vec::new()),
     });
     let start = Instant::now();
+    let now_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    EPOCH.store(now_unix, Ordering::Relaxed);
     let handles: Vec<_> = (0..shared.args.threads)
         .map(|t| {
             let s = shared.clone();
@@ -132,12 +145,23 @@ fn client(s: &Shared, t: usize) {
             "+4930{}",
             2_000_000 + (t as u64 * 100_003 + call) % 7_000_000
         );
-        for kind in KINDS {
+        // With --span-secs, calls are laid out evenly over the window, interleaved across clients, and
+        // each ends 65 s after it rang, before the window's end.
+        let calls_total = (s.args.events / 3).max(1);
+        let ring_at = (s.args.span_secs > 0).then(|| {
+            let slot = (call * s.args.threads as u64 + t as u64) % calls_total;
+            EPOCH.load(Ordering::Relaxed) - s.args.span_secs - 120
+                + slot * s.args.span_secs / calls_total
+        });
+        for (kind, offset) in KINDS.iter().zip(OFFSETS) {
             if s.issued.fetch_add(1, Ordering::Relaxed) >= s.args.events {
                 break 'calls;
             }
+            let time = ring_at
+                .map(|r| format!(r#","time":{}"#, r + offset))
+                .unwrap_or_default();
             let body = format!(
-                r#"{{"event":"{kind}","call_id":"{call_id}","direction":"in","remote":"{remote}","extension":"201"}}"#
+                r#"{{"event":"{kind}","call_id":"{call_id}","direction":"in","remote":"{remote}","extension":"201"{time}}}"#
             );
             let req = format!(
                 "POST /api/v1/events HTTP/1.1\r\nHost: {}\r\nX-Api-Key: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
