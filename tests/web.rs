@@ -425,7 +425,11 @@ fn the_event_stream_announces_incoming_calls_but_not_outbound_ones() {
 
 /// The browser walk-through in headless Chromium (tests/ui/walk.mjs): setup, login, a notification for
 /// an incoming call and its click, comment and handling, a contact from an unknown caller, escaping,
-/// CSRF refusal and the report chart. Screenshots go to test-output/screenshots/. Needs Debian's
+/// CSRF refusal and the report chart; the live pop-up and its screen-pop actions (create from an
+/// unknown caller, open a known one, opening by itself only while the user isn't typing), the name
+/// search, the missed-call assignment and bulk handling, sync status with a failing webhook and an
+/// outbox skip, a staff user who sees only her extension's calls, and every main page on a 390 px
+/// phone without sideways overflow. Screenshots go to test-output/screenshots/. Needs Debian's
 /// `chromium` and `npm ci` in tests/ui (scripts/test.sh does both); skipped with a note otherwise.
 #[test]
 fn browser_walk_through() {
@@ -444,7 +448,19 @@ fn browser_walk_through() {
         );
         return;
     }
-    let srv = server();
+    // Two employees on their extensions and two known callers, so the walk can show the pop-up for a
+    // known contact, attribution for a staff user's own calls and the name search. No admin yet: the
+    // walk starts with the setup wizard.
+    let db = Db::new("web");
+    db.berlin();
+    db.ok(&["employee", "add", "Eva"]);
+    db.ok(&["extension", "assign", "201", "Eva"]);
+    db.ok(&["employee", "add", "Max"]);
+    db.ok(&["extension", "assign", "202", "Max"]);
+    db.import_csv(
+        "first_name,last_name,company,phone\nGrace,Hopper,Navy Labs,030 5550188\nAlan,Turing,,030 5550144\n",
+    );
+    let srv = Server::start(db);
     let key = srv.db.key("journal");
     let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test-output/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
@@ -469,4 +485,94 @@ fn browser_walk_through() {
         srv.log_text()
     );
     assert!(text.contains("all steps passed"), "{text}");
+    // The steps that passed, for `cargo test -- --nocapture`.
+    eprintln!("{text}");
+}
+
+/// Decodes standard base64 (the PEM body); panics on a character outside the alphabet.
+fn unbase64(s: &str) -> Vec<u8> {
+    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
+        let v = ABC
+            .iter()
+            .position(|a| *a == c)
+            .unwrap_or_else(|| panic!("{c} is not base64")) as u32;
+        acc = acc << 6 | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_settings_page_offers_the_https_certificate_as_pem() {
+    // The harness starts servers with HTTPS off: no certificate, nothing to download, no port taken.
+    let srv = server();
+    let mut c = set_up(&srv);
+    assert!(
+        !srv.log_text().contains("listening on https"),
+        "{}",
+        srv.log_text()
+    );
+    assert!(!c.get("/settings").text().contains("cert-download"));
+    let r = c.get("/settings/cert.pem");
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert!(r.text().contains("web.https_port"), "the page says why");
+    drop(c);
+    drop(srv);
+
+    let db = Db::new("web-cert");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    db.ok(&["settings", "set", "web.https_port", &port.to_string()]);
+    let srv = Server::start(db);
+    assert_eq!(
+        srv.get("/settings/cert.pem").status,
+        303,
+        "only for logged-in users"
+    );
+    let mut c = set_up(&srv);
+    let page = c.get("/settings").text();
+    assert!(page.contains("id=\"cert-download\""), "{page}");
+    let shown = page
+        .split("id=\"cert-fingerprint\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap_or_else(|| panic!("no fingerprint in {page}"))
+        .to_string();
+    let r = c.get("/settings/cert.pem");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        r.header("content-disposition")
+            .unwrap_or("")
+            .contains("ringbook.crt"),
+        "{:?}",
+        r.headers
+    );
+    let pem = r.text();
+    let body = pem
+        .strip_prefix("-----BEGIN CERTIFICATE-----\n")
+        .and_then(|s| s.strip_suffix("-----END CERTIFICATE-----\n"))
+        .unwrap_or_else(|| panic!("not one PEM certificate:\n{pem}"));
+    assert!(body.lines().all(|l| l.len() <= 64), "{pem}");
+    assert!(!pem.contains("PRIVATE KEY"));
+    use sha2::Digest;
+    let der = unbase64(body);
+    let fingerprint = sha2::Sha256::digest(&der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":");
+    assert_eq!(
+        fingerprint, shown,
+        "the download is the certificate the page describes"
+    );
 }

@@ -283,6 +283,11 @@ pub static ROUTES: &[Route] = &[
     get("/settings", "web_settings", web::settings_page::get),
     post("/settings", "web_settings_post", web::settings_page::post),
     get("/settings/backup", "web_backup", web::settings_page::backup),
+    get(
+        "/settings/cert.pem",
+        "web_cert_pem",
+        web::settings_page::cert_pem,
+    ),
     post(
         "/settings/tls",
         "web_tls_upload",

@@ -71,7 +71,7 @@ pub fn call_row(me: &Me, c: &Call, select: bool) -> Markup {
             @if select {
                 td { @if c.ended_at.is_some() { input type="checkbox" name="id" value=(c.id.0) form="bulk"; } }
             }
-            td { a href=(format!("/calls/{}", c.id.0)) { (me.time(c.started_at)) } }
+            td.time { a href=(format!("/calls/{}", c.id.0)) { (me.time(c.started_at)) } }
             td.dir title=(me.t(direction_key(c.direction))) {
                 (match c.direction { Direction::In => "↘", Direction::Out => "↗", _ => "↔" })
                 span.sr { (me.t(direction_key(c.direction))) }
@@ -423,7 +423,7 @@ fn missed_page(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>) -> Response {
                     } }
                     tbody { @for c in &open { tr data-call=(c.id.0) {
                         td { input type="checkbox" name="id" value=(c.id.0) form="bulk" aria-label=(me.t("col.select")); }
-                        td { (me.time(c.started_at)) }
+                        td.time { (me.time(c.started_at)) }
                         td { (age(me, now - c.started_at)) }
                         td { a href=(format!("/calls/{}", c.id.0)) { (party(me, c)) } }
                         td { @match &c.line { Some(l) => { (l.name) }, None => { (dash()) } } }
@@ -452,7 +452,7 @@ fn missed_page(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>) -> Response {
                 div.scroll { table.calls {
                     thead { tr { th { (me.t("col.time")) } th { (me.t("col.caller")) } th { (me.t("col.handling")) } } }
                     tbody { @for c in &closed { tr {
-                        td { a href=(format!("/calls/{}", c.id.0)) { (me.time(c.started_at)) } }
+                        td.time { a href=(format!("/calls/{}", c.id.0)) { (me.time(c.started_at)) } }
                         td { (party(me, c)) }
                         td { (handled_text(me, c)) }
                     } } }

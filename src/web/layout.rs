@@ -38,6 +38,7 @@ pub fn layout(me: &Me, title: &str, active: &str, body: Markup) -> Markup {
     if me.s.is_admin() {
         items.extend([
             ("/operators", "nav.operators", "operators"),
+            ("/users", "users.title", "users"),
             ("/reports", "nav.reports", "reports"),
             ("/integrations", "nav.integrations", "integrations"),
             ("/settings", "nav.settings", "settings"),

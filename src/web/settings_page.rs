@@ -49,6 +49,7 @@ fn render_status(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>, status: u16) -> 
                     " · " (me.time(c.since))
                 }
                 p { small.muted { (me.t("settings.cert_fingerprint")) ": " code #cert-fingerprint { (c.fingerprint) } } }
+                p { a.button.secondary #cert-download href="/settings/cert.pem" download="ringbook.crt" { (me.t("settings.cert_download")) } }
             },
             None => { p.muted { (me.t("settings.cert_none")) } },
         }
@@ -379,5 +380,78 @@ pub fn backup(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         Err(e) => store_error(&crate::store::StoreError::Invalid(format!(
             "the backup could not be made: {e}"
         ))),
+    }
+}
+
+/// `GET /settings/cert.pem`: the certificate HTTPS serves, as PEM, so an office can install a
+/// self-signed one as trusted on its computers and browsers stop warning (and allow notifications).
+/// Only the certificate: it is public anyway, sent in every handshake; the key never leaves.
+pub fn cert_pem(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
+    let me = match gate(ctx, req, false) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    match ctx.reader.tls_cert() {
+        Ok(Some(c)) => super::secure(
+            Response::new(200, "application/x-pem-file", pem("CERTIFICATE", &c.cert)).with_header(
+                "Content-Disposition",
+                "attachment; filename=\"ringbook.crt\"",
+            ),
+        ),
+        Ok(None) => page(
+            404,
+            super::layout::message(&me, me.t("settings.https"), me.t("settings.cert_none")),
+        ),
+        Err(e) => store_error(&e),
+    }
+}
+
+/// DER as PEM: base64 in lines of 64 characters between the BEGIN and END lines (RFC 7468).
+fn pem(label: &str, der: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut b64 = String::with_capacity(der.len().div_ceil(3) * 4);
+    for chunk in der.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                b64.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                b64.push('=');
+            }
+        }
+    }
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pem;
+
+    #[test]
+    fn pem_is_base64_in_64_character_lines() {
+        assert_eq!(pem("X", b""), "-----BEGIN X-----\n-----END X-----\n");
+        assert_eq!(pem("X", b"a"), "-----BEGIN X-----\nYQ==\n-----END X-----\n");
+        assert_eq!(
+            pem("X", b"ab"),
+            "-----BEGIN X-----\nYWI=\n-----END X-----\n"
+        );
+        assert_eq!(
+            pem("X", b"abc"),
+            "-----BEGIN X-----\nYWJj\n-----END X-----\n"
+        );
+        let long = pem("CERTIFICATE", &[0xff; 60]);
+        let lines: Vec<&str> = long.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[1].len(), 64);
+        assert_eq!(lines[2], "////////////////");
     }
 }

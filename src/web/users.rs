@@ -113,7 +113,7 @@ fn users_page(ctx: &Ctx, me: &Me, status: u16, msg: Option<(&str, &str)>) -> Res
         }
         p.hint { (me.t("setup.password_hint")) }
     };
-    page(status, layout(me, me.t("users.title"), "operators", body))
+    page(status, layout(me, me.t("users.title"), "users", body))
 }
 
 /// `POST /users`: add a user.

@@ -130,6 +130,32 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Turns the HTTPS listener off (`web.https_port` 0) unless the test chose a port itself. Its default,
+/// 8443, is one port for the whole machine: parallel test servers would race for it, and the losers
+/// would log a warning that has nothing to do with the test. A database that is not (yet) readable as
+/// ringbook's is left alone, so tests that start from a foreign or newer file see it untouched.
+fn https_off_unless_asked(db: &Db) {
+    if db.path.exists() {
+        let chosen = rusqlite::Connection::open_with_flags(
+            &db.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .and_then(|c| {
+            c.query_row(
+                "SELECT count(*) FROM settings WHERE key = 'web.https_port'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+        });
+        match chosen {
+            Ok(0) => {}
+            _ => return,
+        }
+    }
+    // A database the CLI refuses (newer, damaged) is the test's business: the server reports it.
+    let _ = db.cli(&["settings", "set", "web.https_port", "0"]);
+}
+
 impl Server {
     /// Starts ringbook on the database and waits until `/healthz` answers.
     pub fn start(db: Db) -> Server {
@@ -137,6 +163,7 @@ impl Server {
     }
 
     pub fn start_with(db: Db, extra_env: &[(&str, &str)]) -> Server {
+        https_off_unless_asked(&db);
         let port = free_port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let log = db.dir.path().join("server.log");

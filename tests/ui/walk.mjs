@@ -6,6 +6,7 @@ import { chromium } from "playwright-core";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:net";
 
 const [base, code, key, shots] = process.argv.slice(2);
 const password = "correct horse battery";
@@ -130,19 +131,163 @@ try {
   check(bars > 0, "the weekly report's SVG chart has bars");
   await page.screenshot({ path: join(shots, "reports.png"), fullPage: true });
 
-  await page.goto(base + "/calls");
-  await page.screenshot({ path: join(shots, "calls.png"), fullPage: true });
-  await page.goto(base + "/calls/missed");
-  await page.screenshot({ path: join(shots, "missed.png"), fullPage: true });
-  await page.goto(base + "/integrations");
-  await page.screenshot({ path: join(shots, "integrations.png"), fullPage: true });
+  // 9. The live pop-up for an unknown caller: the number, the line and "create contact", which opens
+  // the new-contact form prefilled with the number and the employee it rang for.
+  await page.goto(base + "/");
+  await page.waitForTimeout(500); // the event stream connects
+  await event({ event: "ringing", call_id: "ui-2", remote: "+49 30 5550166", line: "+49 30 1234560", extension: "201" });
+  const pop = page.locator("#call-pop");
+  await pop.waitFor({ state: "visible", timeout: 10000 });
+  check((await pop.locator(".who").innerText()).includes("+49305550166"), "the pop-up names the unknown number");
+  check((await pop.innerText()).includes("Reception"), "the pop-up names the line");
+  const create = pop.locator("a.pop-action[data-type=createRecord]");
+  check((await create.count()) === 1 && (await create.innerText()).length > 0, "the pop-up offers to create a contact");
+  check((await pop.locator("a.pop-action[data-type=openRecord]").count()) === 0, "an unknown caller has no contact to open");
+  await page.waitForSelector("#live tr.ringing >> text=+49305550166", { timeout: 5000 });
+  check(new URL(page.url()).pathname === "/", "an unknown caller opens nothing by itself, and rings on the dashboard");
+  await page.screenshot({ path: join(shots, "pop-up-unknown.png") });
+  await Promise.all([page.waitForNavigation(), create.click()]);
+  check(new URL(page.url()).pathname === "/contacts/new", "the create action opens the new-contact form");
+  check((await page.inputValue("input[name=phone_number]")).includes("5550166"), "the form is prefilled with the caller's number");
+  const evaOption = await page.locator("select[name=responsible] option", { hasText: "Eva" }).getAttribute("value");
+  check((await page.inputValue("select[name=responsible]")) === evaOption, "the responsible employee is whoever the call rang for (Eva)");
+  await page.screenshot({ path: join(shots, "contact-from-pop-up.png"), fullPage: true });
+  await event({ event: "hangup", call_id: "ui-2" });
 
-  // 9. Phone-sized viewport.
-  await page.setViewportSize({ width: 375, height: 740 });
+  // 10. A known caller while the user is typing: the pop-up shows the contact and its open action, and
+  // nothing navigates away from the half-filled form; the action opens the contact.
   await page.goto(base + "/calls");
-  await page.screenshot({ path: join(shots, "calls-phone.png"), fullPage: true });
-  await page.goto(callUrl);
-  await page.screenshot({ path: join(shots, "call-detail-phone.png"), fullPage: true });
+  await page.fill("input[name=q]", "half-typed");
+  await page.waitForTimeout(500);
+  await event({ event: "ringing", call_id: "ui-3", remote: "+49 30 5550188", line: "+49 30 1234560", extension: "202" });
+  await pop.waitFor({ state: "visible", timeout: 10000 });
+  check((await pop.locator(".who").innerText()).includes("Grace Hopper (Navy Labs)"), "the pop-up names the known caller and company");
+  const open = pop.locator("a.pop-action[data-type=openRecord]");
+  check((await open.count()) === 1 && (await open.getAttribute("href")).startsWith("/contacts/"), "the pop-up offers the caller's contact");
+  const graceCall = await pop.locator("a.button.secondary[href^='/calls/']").getAttribute("href");
+  await page.waitForTimeout(300);
+  check(new URL(page.url()).pathname === "/calls" && (await page.inputValue("input[name=q]")) === "half-typed", "the pop-up does not navigate away while the user types");
+  await page.screenshot({ path: join(shots, "pop-up-known.png") });
+  await Promise.all([page.waitForNavigation(), open.click()]);
+  check((await page.locator("h2.contact-name").innerText()).includes("Grace Hopper"), "the open action shows the caller's contact");
+  await event({ event: "answered", call_id: "ui-3", extension: "202" });
+  await event({ event: "hangup", call_id: "ui-3" });
+
+  // 11. A known caller while the user is idle opens the contact by itself (triggerImmediately, rule "known").
+  await page.goto(base + "/");
+  await page.waitForTimeout(500);
+  await Promise.all([
+    page.waitForURL(/\/contacts\/\d+$/, { timeout: 10000 }),
+    event({ event: "ringing", call_id: "ui-4", remote: "+49 30 5550144", extension: "202" }),
+  ]);
+  check((await page.locator("h2.contact-name").innerText()).includes("Alan Turing"), "a known caller's contact opens by itself");
+  await event({ event: "hangup", call_id: "ui-4" });
+
+  // 12. The call log finds calls by the contact's name.
+  await page.goto(base + "/calls");
+  await page.fill("input[name=q]", "hopper");
+  await Promise.all([page.waitForNavigation(), page.click("form.filters button[type=submit]")]);
+  const found = page.locator("#live tr[data-call]");
+  check((await found.count()) === 1 && (await found.innerText()).includes("Grace Hopper"), "a name search lists only that contact's call");
+  await page.screenshot({ path: join(shots, "calls-name-search.png"), fullPage: true });
+  await page.goto(base + "/calls");
+  check((await page.locator("#live tr[data-call]").count()) >= 4, "without the search every call is listed");
+  await page.screenshot({ path: join(shots, "calls.png"), fullPage: true });
+
+  // 13. The missed-calls worklist: assign one, mark two handled in bulk.
+  for (const [id, remote, ext] of [["m-1", "+49 30 5550101", "201"], ["m-2", "+49 30 5550102", "202"], ["m-3", "+49 30 5550103", "201"]]) {
+    await event({ event: "ringing", call_id: id, remote, extension: ext });
+    await event({ event: "missed", call_id: id });
+  }
+  await page.goto(base + "/calls/missed");
+  const row = (digits) => page.locator("#live tr[data-call]", { hasText: digits });
+  check((await row("5550101").count()) === 1 && (await row("5550102").count()) === 1, "the missed calls are on the worklist");
+  await row("5550101").locator("select[name=employee]").selectOption({ label: "Max" });
+  await Promise.all([page.waitForNavigation(), row("5550101").locator("td.assignee button").click()]);
+  check((await row("5550101").locator(".assigned").innerText()) === "Max", "the missed call is assigned to Max");
+  await row("5550102").locator("input[type=checkbox]").check();
+  await row("5550103").locator("input[type=checkbox]").check();
+  await Promise.all([page.waitForNavigation(), page.click("button[form=bulk]")]);
+  check((await row("5550102").locator("input[type=checkbox]").count()) === 0 && (await row("5550103").locator("input[type=checkbox]").count()) === 0, "the two are off the open list");
+  check((await row("5550101").locator("input[type=checkbox]").count()) === 1, "the unselected one stays open");
+  const closed = page.locator("#live tr", { hasText: "5550102" });
+  check((await closed.locator(".badge.handled").innerText()).length > 0 && (await closed.innerText()).includes("owner"), "they are listed as handled in bulk, by owner");
+  await page.screenshot({ path: join(shots, "missed.png"), fullPage: true });
+
+  // 14. Integrations: a webhook whose receiver is down shows as a problem with its queue and error,
+  // and a stuck row can be skipped.
+  const closedPort = await new Promise((res) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => res(p)); }); });
+  await page.goto(base + "/settings");
+  await page.fill("input[name='sync.webhook.url']", `http://127.0.0.1:${closedPort}/hook`);
+  await Promise.all([page.waitForNavigation(), page.click("form[action='/settings'] button[type=submit]")]);
+  check((await page.locator(".notice.ok").count()) === 1, "the webhook setting is saved");
+  await event({ event: "ringing", call_id: "w-1", remote: "+49 30 5550155", extension: "201" });
+  await event({ event: "answered", call_id: "w-1", extension: "201" });
+  await event({ event: "hangup", call_id: "w-1" });
+  const hook = page.locator("#sync tr[data-connector=webhook]");
+  let synced = "";
+  for (let i = 0; i < 40; i++) {
+    await page.goto(base + "/integrations");
+    synced = await hook.innerText();
+    if ((await hook.locator(".badge.failed").count()) > 0) break;
+    await page.waitForTimeout(500);
+  }
+  check((await hook.locator(".badge.failed").count()) === 1, "the webhook shows a problem: " + synced);
+  check(Number(await hook.locator("td.num").first().innerText()) >= 1, "the webhook's queue is counted: " + synced);
+  check(synced.includes(String(closedPort)) || /refused|connect/i.test(synced), "the last error is shown: " + synced);
+  await page.screenshot({ path: join(shots, "integrations.png"), fullPage: true });
+  const stuck = page.locator("#outbox tr[data-outbox]");
+  const before = await stuck.count();
+  check(before >= 1, "the failing rows are listed with retry and skip");
+  await Promise.all([page.waitForNavigation(), stuck.first().locator("form[action$='/skip'] button").click()]);
+  check((await page.locator("#outbox tr[data-outbox]").count()) === before - 1, "a skipped row leaves the list");
+  await page.goto(base + "/settings");
+  await page.fill("input[name='sync.webhook.url']", "");
+  await Promise.all([page.waitForNavigation(), page.click("form[action='/settings'] button[type=submit]")]);
+
+  // 15. Users: an admin adds a staff user for Eva; with web.staff_own_calls_only on she sees only
+  // the calls of her own extension.
+  await page.click("header.top nav a[href='/users']");
+  check(new URL(page.url()).pathname === "/users" && (await page.locator("header.top nav a.active").getAttribute("href")) === "/users", "the navigation leads admins to Users");
+  await page.fill("form[action='/users'] input[name=name]", "eva");
+  await page.fill("form[action='/users'] input[name=password]", "eva's own password");
+  await page.selectOption("form[action='/users'] select[name=role]", "staff");
+  await page.selectOption("form[action='/users'] select[name=employee]", { label: "Eva" });
+  await Promise.all([page.waitForNavigation(), page.click("form[action='/users'] button[type=submit]")]);
+  const evaRow = page.locator("#users tr[data-user=eva]");
+  check((await evaRow.count()) === 1 && (await evaRow.innerText()).includes("Eva"), "the staff user is listed with her employee");
+  await page.screenshot({ path: join(shots, "users.png"), fullPage: true });
+  await page.goto(base + "/settings");
+  await page.fill("input[name='web.staff_own_calls_only']", "true");
+  await Promise.all([page.waitForNavigation(), page.click("form[action='/settings'] button[type=submit]")]);
+  check((await page.locator(".notice.ok").count()) === 1, "the own-calls-only setting for staff is saved");
+  await page.click("form[action='/logout'] button");
+  await page.fill("input[name=name]", "eva");
+  await page.fill("input[name=password]", "eva's own password");
+  await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+  check((await page.locator("header.top .who").innerText()) === "eva", "the staff user is logged in");
+  check((await page.locator("header.top nav a[href='/users'], header.top nav a[href='/settings']").count()) === 0, "staff have no Users or Settings in the navigation");
+  await page.goto(base + "/calls");
+  const mine = await page.locator("#live tr[data-call]").allInnerTexts();
+  check(mine.length >= 3 && mine.every((t) => t.includes("Eva")), "staff see only calls that rang for Eva: " + mine.length);
+  check(!mine.some((t) => t.includes("Grace") || t.includes("5550102")), "calls of Max's extension are not listed");
+  await page.screenshot({ path: join(shots, "calls-staff.png"), fullPage: true });
+  const other = await page.goto(base + graceCall);
+  check(other.status() === 404, "another extension's call can't be opened by URL");
+  await page.click("form[action='/logout'] button");
+  await page.fill("input[name=name]", "owner");
+  await page.fill("input[name=password]", password);
+  await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+
+  // 16. A phone-sized viewport: nothing is wider than the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const [name, path] of [["dashboard", "/"], ["calls", "/calls"], ["call-detail", new URL(callUrl).pathname], ["missed", "/calls/missed"],
+    ["contacts", "/contacts"], ["reports", "/reports"], ["integrations", "/integrations"], ["users", "/users"], ["settings", "/settings"]]) {
+    await page.goto(base + path);
+    const w = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    await page.screenshot({ path: join(shots, `${name}-phone.png`), fullPage: true });
+    check(w.scroll <= w.client, `${name} fits a 390 px wide phone (${w.scroll} <= ${w.client})`);
+  }
   console.log("all steps passed");
 } finally {
   await browser.close();
