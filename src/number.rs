@@ -242,8 +242,15 @@ impl NumberModel {
         if digits.len() > 20 {
             return Err(NumberError::TooLong(raw.trim().to_string()));
         }
-        if !plus && (self.ext_min..=self.ext_max).contains(&digits.len()) {
-            return Ok(Normalized::Extension(digits));
+        if !plus {
+            // Before the extension and local readings: `112` is no extension even where extensions
+            // have 3 digits, and `116117` no Berlin number 030 116117.
+            if let Some(service) = self.service_number(&digits) {
+                return Ok(Normalized::Digits(service.to_string()));
+            }
+            if (self.ext_min..=self.ext_max).contains(&digits.len()) {
+                return Ok(Normalized::Extension(digits));
+            }
         }
 
         if plus {
@@ -292,6 +299,29 @@ impl NumberModel {
         Ok(Normalized::Digits(digits))
     }
 
+    /// The public short service number `digits` dials in the office's country (emergency, authority
+    /// and help lines, directory enquiries; see [`SERVICE_NUMBERS`]), also after the outside-line
+    /// prefix (`0112`, three digits or more after it). `None` for anything else.
+    ///
+    /// The `phonenumber` crate compiles only libphonenumber's main metadata, not its short-number
+    /// metadata, so the numbers are a table here. It is deliberately narrower than that metadata:
+    /// a whole range like Switzerland's `[2-9]\d{2,4}` would turn every extension into a service
+    /// number.
+    pub fn service_number<'a>(&self, digits: &'a str) -> Option<&'a str> {
+        let table = SERVICE_NUMBERS
+            .iter()
+            .find(|(c, _)| *c == self.country)
+            .map(|(_, t)| *t)?;
+        let is_service = |d: &str| table.iter().any(|p| service_pattern_matches(p, d));
+        if is_service(digits) {
+            return Some(digits);
+        }
+        // After the prefix only numbers of three digits or more: `9` + `01` would be the everyday
+        // extension 901 in a Russian office.
+        let rest = digits.strip_prefix(self.outside_prefix.as_str())?;
+        (!self.outside_prefix.is_empty() && rest.len() >= 3 && is_service(rest)).then_some(rest)
+    }
+
     /// Parses with the office's country as the default region and keeps the result only if
     /// libphonenumber's metadata calls it a valid number.
     fn parse_valid(&self, s: &str) -> Option<E164> {
@@ -310,6 +340,75 @@ impl NumberModel {
             Err(_) => e164.to_string(),
         }
     }
+}
+
+/// Short public service numbers per market, as patterns of digits where `x` is any digit and the length
+/// is exact. A call to one of them is a call to the outside world, never to an extension: an office
+/// PBX has to route emergency and service numbers out, so no extension can own them. Sources of the
+/// facts: the national numbering plans as summarised in libphonenumber's short-number metadata, and
+/// the harmonised European `116xxx` range.
+///
+/// Left out on purpose, because they are everyday extension numbers: Russia's `101`–`104` (the
+/// mobile forms of `01`–`04`) and Brazil's `100` and `102`.
+pub const SERVICE_NUMBERS: &[(CountryId, &[&str])] = &[
+    // 110 police, 112 emergency, 115 public authorities, 116xxx European help lines, 118xx and
+    // 1180xx directory enquiries.
+    (
+        CountryId::DE,
+        &["110", "112", "115", "116xxx", "118xx", "1180xx"],
+    ),
+    // 112, 122 fire, 128 gas, 133 police, 140 mountain rescue, 141 doctors' service, 142 and 147
+    // help lines, 144 ambulance, 116xxx, 118xxx directory enquiries.
+    (
+        CountryId::AT,
+        &[
+            "112", "122", "128", "133", "140", "141", "142", "144", "147", "116xxx", "118xxx",
+        ],
+    ),
+    // 112, 117 police, 118 fire, 143 and 147 help lines, 144 ambulance, 145 poison centre, 1414 and
+    // 1415 air rescue, 116xxx, 1811 and 1818 directory enquiries.
+    (
+        CountryId::CH,
+        &[
+            "112", "117", "118", "143", "144", "145", "147", "1414", "1415", "116xxx", "1811",
+            "1818",
+        ],
+    ),
+    // 112, 113 police, 114 child emergency, 115 fire, 117 financial police, 118 ambulance, 1500
+    // health, 1515 forest fires, 1522 violence help line, 1530 coast guard, 1254 directory, 116xxx.
+    (
+        CountryId::IT,
+        &[
+            "112", "113", "114", "115", "117", "118", "1500", "1515", "1522", "1530", "1254",
+            "116xxx",
+        ],
+    ),
+    // 128 Mercosur emergency, 180 women's help line, 188 CVV, 190 police, 191 federal highway
+    // police, 192 ambulance (SAMU), 193 fire, 194 federal police, 197 civil police, 198 state
+    // highway police, 199 civil defence.
+    (
+        CountryId::BR,
+        &[
+            "128", "180", "188", "190", "191", "192", "193", "194", "197", "198", "199",
+        ],
+    ),
+    // 112, and 01 fire, 02 police, 03 ambulance, 04 gas from fixed lines.
+    (CountryId::RU, &["112", "01", "02", "03", "04"]),
+    // 911, 988 crisis line, and the N11 service codes.
+    (
+        CountryId::US,
+        &[
+            "911", "988", "211", "311", "411", "511", "611", "711", "811",
+        ],
+    ),
+];
+
+fn service_pattern_matches(pattern: &str, digits: &str) -> bool {
+    pattern.len() == digits.len()
+        && pattern
+            .bytes()
+            .zip(digits.bytes())
+            .all(|(p, d)| p == d || (p == b'x' && d.is_ascii_digit()))
 }
 
 /// Reverses a digit string. The store keeps numbers' digits reversed so that "the last N digits" is a

@@ -26,9 +26,19 @@
 //!      phone's events, or the other way round) or a leg of the call was transferred (a blind transfer:
 //!      the first phone hangs up, the next one rings). A caller who redials after a missed call, reported
 //!      by the same source, therefore gets a new call.
-//! 3. Otherwise the leg starts a new call.
+//! 3. **A withheld caller ringing a group of phones.** Desk phones report only their own leg, each
+//!    under its own key and without a number when the caller withheld it, so rule 2 has nothing to
+//!    match on. A new leg that is the phone's own (`per_phone`), inbound, from a withheld number
+//!    (present but not a number), without a group and on a known line joins an open inbound call
+//!    without a number on the same line that started at most `journal.merge_window` before or after
+//!    it, when every leg of that call is such a leg from the same source, on another extension. What
+//!    keeps two withheld callers apart: a different line, a start further apart than the window, or
+//!    the same phone already ringing for the other one (a phone rings once per call; a second ring on
+//!    the same extension is call waiting, another call). Legs without a line never merge this way:
+//!    nothing would tell two such callers apart.
+//! 4. Otherwise the leg starts a new call.
 //!
-//! Withheld numbers never merge by rule 2; only an explicit group joins them.
+//! Withheld numbers never merge by rule 2; only an explicit group (rule 1) or rule 3 joins them.
 //!
 //! # A call from its legs
 //!
@@ -105,6 +115,8 @@ pub struct Prepared {
     pub payload: String,
     pub fingerprint: i64,
     pub contact: Option<ContactMatch>,
+    /// See `CallEvent::per_phone`.
+    pub per_phone: bool,
 }
 
 /// How a leg's end became known.
@@ -323,7 +335,7 @@ fn apply_one(
     let (mut leg, is_new, new_call) = match calls::leg_by_key(tx, &ev.source, &ev.key)? {
         Some(l) => (l, false, false),
         None => {
-            let (call_id, new_call) = match find_call(tx, rules, ev)? {
+            let (call_id, new_call) = match find_call(tx, rules, ev, line_id)? {
                 Some(id) => (id, false),
                 None => (calls::insert_call_stub(tx, ev.at, now)?, true),
             };
@@ -367,14 +379,19 @@ fn leg_direction(ev: &Prepared) -> Direction {
     })
 }
 
-fn find_call(tx: &Connection, rules: &Rules, ev: &Prepared) -> store::Result<Option<i64>> {
+fn find_call(
+    tx: &Connection,
+    rules: &Rules,
+    ev: &Prepared,
+    line_id: Option<i64>,
+) -> store::Result<Option<i64>> {
     if let Some(g) = &ev.group {
         if let Some(id) = calls::call_of_group(tx, &ev.source, g)? {
             return Ok(Some(id));
         }
     }
     let Some(key) = &ev.remote_key else {
-        return Ok(None);
+        return find_ring_group_call(tx, rules, ev, line_id);
     };
     let dir = leg_direction(ev);
     for cand in calls::merge_candidates(
@@ -397,6 +414,53 @@ fn find_call(tx: &Connection, rules: &Rules, ev: &Prepared) -> store::Result<Opt
         }
     }
     Ok(None)
+}
+
+/// Rule 3: the open call of a withheld caller that this phone's leg is another ring of.
+fn find_ring_group_call(
+    tx: &Connection,
+    rules: &Rules,
+    ev: &Prepared,
+    line_id: Option<i64>,
+) -> store::Result<Option<i64>> {
+    let withheld = ev.remote_raw.is_some() && ev.remote_key.is_none();
+    let (Some(line), Some(ext)) = (line_id, ev.extension.as_deref()) else {
+        return Ok(None);
+    };
+    if !ev.per_phone || !withheld || ev.group.is_some() || leg_direction(ev) != Direction::In {
+        return Ok(None);
+    }
+    let window = rules.merge_window;
+    for cand in calls::ring_group_candidates(tx, line, ev.at - window, ev.at + window)? {
+        let legs = calls::legs_of(tx, cand.id)?;
+        if may_join_ring_group(&cand, &legs, &ev.source, ext, ev.at, window) {
+            return Ok(Some(cand.id));
+        }
+    }
+    Ok(None)
+}
+
+/// Rule 3 for one candidate: an open inbound call that started within `window` of `at`, whose legs
+/// are all withheld, group-less legs of `source` on extensions other than `ext`. Pure, so the rule is
+/// unit-tested.
+pub fn may_join_ring_group(
+    cand: &Candidate,
+    legs: &[LegRow],
+    source: &str,
+    ext: &str,
+    at: i64,
+    window: i64,
+) -> bool {
+    cand.direction == Direction::In
+        && cand.ended_at.is_none()
+        && (at - cand.started_at).abs() <= window
+        && !legs.is_empty()
+        && legs.iter().all(|l| {
+            l.source == source
+                && l.grp.is_none()
+                && l.remote_key.is_none()
+                && l.extension.as_deref().is_some_and(|x| x != ext)
+        })
 }
 
 /// Rule 2 for one candidate (see the module docs). Pure, so the merge rules are unit-tested.

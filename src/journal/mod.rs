@@ -234,6 +234,10 @@ pub struct CallEvent {
     pub recording_url: Option<String>,
     /// The vendor input this event came from, kept in `call_events` for the call detail.
     pub payload: String,
+    /// The source is a desk phone reporting only its own leg (Snom, Yealink action URLs): a ring
+    /// group makes every phone report the same call under its own key, with no conversation id. Lets
+    /// the assembler merge such legs of a withheld caller (see `assembler`, rule 3).
+    pub per_phone: bool,
 }
 
 impl CallEvent {
@@ -253,6 +257,7 @@ impl CallEvent {
             at: None,
             recording_url: None,
             payload: String::new(),
+            per_phone: false,
         }
     }
 }
@@ -540,6 +545,7 @@ fn prepare(
             _ => None,
         };
 
+        let per_phone = ev.per_phone;
         let mut payload = ev.payload;
         if payload.len() > MAX_PAYLOAD {
             let mut cut = MAX_PAYLOAD;
@@ -580,6 +586,7 @@ fn prepare(
             payload,
             fingerprint,
             contact,
+            per_phone,
         });
     }
     Ok(out)

@@ -69,7 +69,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("DE", "21", "ext:21"),
     ("DE", "2001", "ext:2001"),
     ("DE", "sip:201@pbx.local", "ext:201"),
-    ("DE", "110", "ext:110"),
+    ("DE", "110", "digits:110"),
     ("DE", "abc", "err"),
     ("DE", "", "err"),
     ("DE", "030 1234567 ext", "err"),
@@ -219,4 +219,79 @@ fn extension_ranges_parse() {
     assert_eq!(parse_extension_digits("3"), Some((3, 3)));
     assert_eq!(parse_extension_digits("4-2"), None);
     assert_eq!(parse_extension_digits("x"), None);
+}
+
+/// Short service numbers are public numbers of the office's country, not extensions, even where
+/// extensions have the same length; in another country the same digits are extensions again.
+#[test]
+fn service_numbers_are_public_not_extensions() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("DE", "110", "digits:110"),
+        ("DE", "112", "digits:112"),
+        ("DE", "115", "digits:115"),
+        ("DE", "116117", "digits:116117"),
+        ("DE", "116 006", "digits:116006"),
+        ("DE", "11833", "digits:11833"),
+        ("DE", "118000", "digits:118000"),
+        ("DE", "sip:112@pbx.local", "digits:112"),
+        // Dialled with the outside-line prefix.
+        ("DE", "0112", "digits:112"),
+        ("DE", "0116117", "digits:116117"),
+        // Neighbours stay extensions.
+        ("DE", "111", "ext:111"),
+        ("DE", "113", "ext:113"),
+        ("DE", "1161", "ext:1161"),
+        ("DE", "201", "ext:201"),
+        ("AT", "133", "digits:133"),
+        ("AT", "144", "digits:144"),
+        ("AT", "0144", "digits:144"),
+        ("AT", "110", "ext:110"),
+        ("CH", "117", "digits:117"),
+        ("CH", "1414", "digits:1414"),
+        ("CH", "110", "ext:110"),
+        ("IT", "113", "digits:113"),
+        ("IT", "1530", "digits:1530"),
+        ("IT", "116000", "digits:116000"),
+        ("BR", "190", "digits:190"),
+        ("BR", "192", "digits:192"),
+        // Everyday Brazilian extension numbers.
+        ("BR", "100", "ext:100"),
+        ("BR", "102", "ext:102"),
+        ("RU", "112", "digits:112"),
+        ("RU", "03", "digits:03"),
+        ("RU", "9112", "digits:112"),
+        // Russia's mobile 101-104 and the outside prefix before 01-04 are extensions.
+        ("RU", "101", "ext:101"),
+        ("RU", "901", "ext:901"),
+        ("US", "911", "digits:911"),
+        ("US", "9911", "digits:911"),
+        ("US", "988", "digits:988"),
+        ("US", "411", "digits:411"),
+        ("US", "555", "ext:555"),
+    ];
+    let mut failures = Vec::new();
+    for (country, input, want) in cases {
+        let got = outcome(office(country).normalize(input));
+        if got != *want {
+            failures.push(format!("{country} {input:?}: want {want}, got {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn service_patterns_match_whole_numbers() {
+    assert!(service_pattern_matches("116xxx", "116117"));
+    assert!(!service_pattern_matches("116xxx", "11611"));
+    assert!(!service_pattern_matches("116xxx", "1161170"));
+    assert!(!service_pattern_matches("118xx", "119xx"));
+    assert!(!service_pattern_matches("112", "113"));
+    // Every country of the table parses, and every pattern is digits and `x`.
+    for (country, table) in SERVICE_NUMBERS {
+        assert!(parse_country(&format!("{country:?}")).is_some());
+        for p in *table {
+            assert!(p.bytes().all(|b| b.is_ascii_digit() || b == b'x'), "{p}");
+            assert!((2..=6).contains(&p.len()), "{p}");
+        }
+    }
 }

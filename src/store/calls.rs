@@ -877,3 +877,28 @@ pub fn bench_fill_calls(
     }
     Ok(n)
 }
+
+/// The open inbound calls without a number on line `line_id` that started between `from` and `to`:
+/// the calls a withheld caller's ring on one more phone may belong to (the assembler's rule 3).
+pub fn ring_group_candidates(
+    tx: &Connection,
+    line_id: i64,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Candidate>> {
+    let mut st = tx.prepare_cached(
+        "SELECT id, direction, started_at, ended_at FROM calls
+         WHERE line_id = ?1 AND started_at BETWEEN ?2 AND ?3
+           AND remote_key IS NULL AND ended_at IS NULL AND direction = 'in'
+         ORDER BY started_at DESC LIMIT 8",
+    )?;
+    let rows = st.query_map(params![line_id, from, to], |r| {
+        Ok(Candidate {
+            id: r.get(0)?,
+            direction: direction(&r.get::<_, String>(1)?),
+            started_at: r.get(2)?,
+            ended_at: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

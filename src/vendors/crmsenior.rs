@@ -86,6 +86,9 @@ fn open_call(ctx: &Ctx, answer: &NumberAnswer, phone: &str) -> String {
         payload: format!("GET /cti3cx/consult-phone/{phone}"),
         ..CallEvent::new(SOURCE, &key, EventKind::Ringing)
     };
+    // This one stays blocking: the lookup's answer carries the id of the call this consult opens
+    // (`customvalue`), which exists only once the ringing is committed. A consult is a lookup, one
+    // per call, so holding the worker for one commit costs little.
     match journal::ingest_with(&ctx.app.store, &ctx.reader, ctx.settings(), vec![ev]) {
         Ok(done) => done
             .last()
@@ -238,11 +241,14 @@ pub fn end_call(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
         cause: None,
         payload: String::from_utf8_lossy(&req.body).into_owned(),
     };
-    match threecx::journal::ingest(ctx, report_events(SOURCE, &leg.key, &report)) {
-        Ok((last, _)) => Response::json(
-            200,
-            &json!({ "success": format!("call {} was closed as {raw_type}", last.call_id) }),
-        ),
-        Err(r) => r,
-    }
+    threecx::journal::ingest_then(
+        ctx,
+        report_events(SOURCE, &leg.key, &report),
+        move |last, _| {
+            Response::json(
+                200,
+                &json!({ "success": format!("call {} was closed as {raw_type}", last.call_id) }),
+            )
+        },
+    )
 }

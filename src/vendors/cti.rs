@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::http::routes::Params;
 use crate::http::{form_pairs, Ctx, Request, Response};
-use crate::journal::{self, CallEvent, Direction, EventKind, JournalError};
+use crate::journal::{CallEvent, Direction, EventKind, JournalError};
 use crate::number::NumberModel;
 
 /// The journal's source name for Zammad generic CTI pushes.
@@ -193,18 +193,24 @@ pub(crate) fn call_id<'a>(f: &'a Fields, name: &str) -> Result<&'a str, Response
     Ok(id)
 }
 
-/// Commits the events; a push is acknowledged only after COMMIT.
-pub(crate) fn ingest(ctx: &Ctx, events: Vec<CallEvent>) -> Result<(), Response> {
-    journal::ingest_with(&ctx.app.store, &ctx.reader, ctx.settings(), events)
-        .map(|_| ())
-        .map_err(|e| {
+/// Commits the events and answers `ok()` after COMMIT: a push is acknowledged only once it is
+/// stored, and the worker is not held meanwhile (see `vendors::answer_after_commit`).
+pub(crate) fn ingest_then(
+    ctx: &Ctx,
+    events: Vec<CallEvent>,
+    ok: impl FnOnce() -> Response + Send + 'static,
+) -> Response {
+    crate::vendors::answer_after_commit(ctx, events, move |r| match r {
+        Ok(_) => ok(),
+        Err(e) => {
             let status = match &e {
                 JournalError::Invalid { .. } | JournalError::BadRequest(_) => 400,
                 JournalError::Store(_) => 503,
                 JournalError::NotFound(_) | JournalError::StillOpen(_) => 409,
             };
             Response::error(status, &e.to_string())
-        })
+        }
+    })
 }
 
 /// Our side and the other side of a call, by its direction: (remote, local) from `from` and `to`.
@@ -288,10 +294,9 @@ pub fn post(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
         Ok(e) => e,
         Err(r) => return r,
     };
-    match ingest(ctx, vec![ev]) {
-        Ok(()) => Response::json(200, &serde_json::json!({})),
-        Err(r) => r,
-    }
+    ingest_then(ctx, vec![ev], || {
+        Response::json(200, &serde_json::json!({}))
+    })
 }
 
 #[cfg(test)]

@@ -14,3 +14,41 @@ pub mod sipgate;
 pub mod snom;
 pub mod threecx;
 pub mod yealink;
+
+use std::sync::{Arc, Mutex};
+
+use crate::http::{Ctx, Response};
+use crate::journal::{self, CallEvent, Ingested, JournalError};
+
+/// Hands `events` to the journal and answers with what `answer` makes of the outcome, once the group
+/// commit holding them returned. The worker does not wait for the commit: the answer travels to a
+/// responder thread (`Response::deferred`), so a commit can carry the events of every connection that
+/// arrived meanwhile, however few workers there are. A batch the journal refuses before queueing (a
+/// bad event, a writer that is gone) is answered at once, by the same `answer`.
+///
+/// Every HTTP call source answers through this, so "a 2xx means committed" holds for all of them
+/// without tying a worker to the disk.
+pub(crate) fn answer_after_commit<F>(ctx: &Ctx, events: Vec<CallEvent>, answer: F) -> Response
+where
+    F: FnOnce(Result<Vec<Ingested>, JournalError>) -> Response + Send + 'static,
+{
+    // `ingest_then` consumes its callback even when it refuses the batch up front, so the answer is
+    // shared between the callback and the refusal path; whichever runs takes it.
+    let answer = Arc::new(Mutex::new(Some(answer)));
+    let on_commit = Arc::clone(&answer);
+    let take = |a: &Mutex<Option<F>>| a.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let (reply, later) = crossbeam_channel::bounded(1);
+    let config = journal::Config::from_settings(ctx.settings());
+    let queued = journal::ingest_then(&ctx.app.store, &ctx.reader, &config, events, move |r| {
+        if let Some(f) = take(&on_commit) {
+            let _ = reply.send(f(r));
+        }
+    });
+    match queued {
+        Ok(()) => Response::deferred(later),
+        Err(e) => match take(&answer) {
+            Some(f) => f(Err(e)),
+            None => Response::error(500, "the call event was answered twice"),
+        },
+    }
+}

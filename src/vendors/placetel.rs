@@ -173,10 +173,7 @@ pub(crate) fn handle(ctx: &mut Ctx, req: &Request, f: &Fields) -> Response {
         Ok(e) => e,
         Err(r) => return r,
     };
-    match cti::ingest(ctx, events) {
-        Ok(()) => Response::text(200, ""),
-        Err(r) => r,
-    }
+    cti::ingest_then(ctx, events, || Response::text(200, ""))
 }
 
 /// `POST /cti/{token}/placetel`.

@@ -207,10 +207,9 @@ pub fn post_call(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
     };
     let payload = String::from_utf8_lossy(&req.body).into_owned();
     let report = finished(dir, remote, local, duration, cause, payload);
-    match threecx::journal::ingest(ctx, report_events(SOURCE, &key, &report)) {
-        Ok((last, _)) => ok(last.call_id.0),
-        Err(r) => r,
-    }
+    threecx::journal::ingest_then(ctx, report_events(SOURCE, &key, &report), |last, _| {
+        ok(last.call_id.0)
+    })
 }
 
 /// What a `GET /v1/calls/phone` request says about its call.
@@ -363,8 +362,5 @@ pub fn phone_call(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
             v
         }
     };
-    match threecx::journal::ingest(ctx, events) {
-        Ok((last, _)) => ok(last.call_id.0),
-        Err(r) => r,
-    }
+    threecx::journal::ingest_then(ctx, events, |last, _| ok(last.call_id.0))
 }

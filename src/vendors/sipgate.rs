@@ -115,18 +115,18 @@ pub fn post(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
     let new_call = ev
         .as_ref()
         .is_some_and(|e| matches!(e.kind, EventKind::Ringing | EventKind::Dialing));
-    if let Some(ev) = ev {
-        if let Err(r) = cti::ingest(ctx, vec![ev]) {
-            return r;
-        }
+    let answer = if new_call {
+        let base = provision::base_url(ctx.settings().get("http.public_url"), req.header("host"));
+        let token = p.get("token").unwrap_or("");
+        let url = format!("{base}/cti/{}/sipgate", provision::url_encode(token));
+        Response::new(200, "application/xml", subscribe_xml(&url))
+    } else {
+        Response::new(200, "application/xml", Vec::new())
+    };
+    match ev {
+        Some(ev) => cti::ingest_then(ctx, vec![ev], move || answer),
+        None => answer,
     }
-    if !new_call {
-        return Response::new(200, "application/xml", Vec::new());
-    }
-    let base = provision::base_url(ctx.settings().get("http.public_url"), req.header("host"));
-    let token = p.get("token").unwrap_or("");
-    let url = format!("{base}/cti/{}/sipgate", provision::url_encode(token));
-    Response::new(200, "application/xml", subscribe_xml(&url))
 }
 
 #[cfg(test)]

@@ -40,6 +40,7 @@ impl E {
             payload: String::new(),
             fingerprint: 0,
             contact: None,
+            per_phone: false,
         })
     }
     fn remote(mut self, raw: &str) -> E {
@@ -550,4 +551,158 @@ fn attribution_follows_the_assignment_history() {
     );
     assert_eq!(call(&c, out[0].call_id).employee_id, Some(anna));
     assert_eq!(call(&c, out[3].call_id).employee_id, Some(bob));
+}
+
+/// A phone's own leg of a withheld caller, as Snom and Yealink action URLs make it.
+fn phone_ring(key: &str, at: i64, ext: &str, line: &str) -> E {
+    let mut e = E::new("snom", key, Ringing, at)
+        .remote("anonymous")
+        .ext(ext)
+        .dir(Direction::In);
+    e.0.line_e164 = Some(line.into());
+    e.0.per_phone = true;
+    e
+}
+
+const LINE_A: &str = "+4930123450";
+const LINE_B: &str = "+4930123460";
+
+fn with_lines(c: &Connection) {
+    store::lines::insert(c, LINE_A, LINE_A, "Sales", true).unwrap();
+    store::lines::insert(c, LINE_B, LINE_B, "Support", false).unwrap();
+}
+
+/// name, candidate, its legs, the new leg's extension and time, and whether it joins.
+type RingCase<'a> = (&'a str, &'a Candidate, Vec<LegRow>, &'a str, i64, bool);
+
+#[test]
+fn may_join_ring_group_keeps_other_callers_apart() {
+    let open = Candidate {
+        id: 1,
+        direction: Direction::In,
+        started_at: 100,
+        ended_at: None,
+    };
+    let ring = |ext: &str| LegRow {
+        source: "snom".into(),
+        extension: Some(ext.into()),
+        ended_at: None,
+        end_how: None,
+        ..leg(1, Direction::In)
+    };
+    let ended = Candidate {
+        ended_at: Some(103),
+        ..open.clone()
+    };
+    let outbound = Candidate {
+        direction: Direction::Out,
+        ..open.clone()
+    };
+    let grouped = LegRow {
+        grp: Some("L1".into()),
+        ..ring("11")
+    };
+    let numbered = LegRow {
+        remote_key: Some(CALLER.into()),
+        ..ring("11")
+    };
+    let other_source = LegRow {
+        source: "ami".into(),
+        ..ring("11")
+    };
+    let no_ext = LegRow {
+        extension: None,
+        ..ring("11")
+    };
+    #[rustfmt::skip]
+    let cases: &[RingCase] = &[
+        ("another phone of the group", &open, vec![ring("11")], "12", 102, true),
+        ("a third phone", &open, vec![ring("11"), ring("12")], "13", 101, true),
+        ("a ring just before the first one", &open, vec![ring("11")], "12", 96, true),
+        ("the same phone again: call waiting", &open, vec![ring("11")], "11", 102, false),
+        ("the same phone among others", &open, vec![ring("11"), ring("12")], "12", 102, false),
+        ("too long after the first ring", &open, vec![ring("11")], "12", 106, false),
+        ("the call already ended", &ended, vec![ring("11")], "12", 102, false),
+        ("an outbound call", &outbound, vec![ring("11")], "12", 102, false),
+        ("a leg with a conversation id", &open, vec![grouped], "12", 102, false),
+        ("a leg with a number", &open, vec![numbered], "12", 102, false),
+        ("a leg from another source", &open, vec![other_source], "12", 102, false),
+        ("a leg without an extension", &open, vec![no_ext], "12", 102, false),
+        ("a call without legs", &open, vec![], "12", 102, false),
+    ];
+    for (name, cand, legs, ext, at, want) in cases {
+        assert_eq!(
+            may_join_ring_group(cand, legs, "snom", ext, *at, 5),
+            *want,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_withheld_callers_ring_group_is_one_call_per_line() {
+    let c = db();
+    with_lines(&c);
+    let anna = employee(&c, "Anna", "11", 0);
+    employee(&c, "Ben", "12", 0);
+    let out = run(
+        &c,
+        vec![
+            // One withheld caller on line A rings phones 11 and 12; another, at the same moment
+            // on line B, rings phone 13.
+            phone_ring("p11/a", T, "11", LINE_A),
+            phone_ring("p12/b", T + 1, "12", LINE_A),
+            phone_ring("p13/c", T + 1, "13", LINE_B),
+            // A second withheld caller on line A while phone 11 still rings: call waiting.
+            phone_ring("p11/d", T + 2, "11", LINE_A),
+            E::new("snom", "p11/a", Answered, T + 4),
+            E::new("snom", "p11/a", Hangup, T + 60),
+        ],
+    );
+    assert_eq!(
+        out[0].call_id, out[1].call_id,
+        "the two phones ring for one call"
+    );
+    assert_ne!(
+        out[0].call_id, out[2].call_id,
+        "another line is another caller"
+    );
+    assert_ne!(
+        out[0].call_id, out[3].call_id,
+        "phone 11 rings again: another call"
+    );
+    assert_eq!(count(&c, "calls"), 3);
+    let merged = call(&c, out[0].call_id);
+    assert_eq!(merged.status, Status::Answered);
+    assert_eq!(merged.employee_id, Some(anna));
+    assert_eq!(
+        merged.ended_at,
+        Some(T + 60),
+        "phone 12 stopped when 11 answered"
+    );
+    assert_eq!(merged.remote_key, None);
+}
+
+#[test]
+fn withheld_legs_merge_only_from_phones_on_a_known_line() {
+    let c = db();
+    with_lines(&c);
+    let mut pbx = phone_ring("ch-1", T, "11", LINE_A);
+    pbx.0.per_phone = false;
+    let mut pbx2 = phone_ring("ch-2", T + 1, "12", LINE_A);
+    pbx2.0.per_phone = false;
+    let mut no_line = phone_ring("p11/x", T, "11", LINE_A);
+    no_line.0.line_e164 = None;
+    let mut no_line2 = phone_ring("p12/y", T + 1, "12", LINE_A);
+    no_line2.0.line_e164 = None;
+    let out = run(&c, vec![pbx, pbx2, no_line, no_line2]);
+    assert_ne!(
+        out[0].call_id, out[1].call_id,
+        "a PBX reports one leg per call"
+    );
+    assert_ne!(
+        out[2].call_id, out[3].call_id,
+        "without a line nothing tells callers apart"
+    );
+    assert_eq!(count(&c, "calls"), 4);
 }

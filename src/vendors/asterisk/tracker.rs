@@ -76,7 +76,12 @@ pub fn classify(model: &NumberModel, s: &str) -> Party {
     match model.normalize(t) {
         Ok(Normalized::Extension(_)) => Party::Internal,
         Ok(Normalized::Public { .. }) => Party::External,
-        Ok(Normalized::Digits(d)) if d.len() > model.ext_max => Party::External,
+        // A short service number (`112`) is as outside as a long number.
+        Ok(Normalized::Digits(d))
+            if d.len() > model.ext_max || model.service_number(&d).is_some() =>
+        {
+            Party::External
+        }
         Ok(Normalized::Digits(_)) => Party::Unknown,
         Ok(Normalized::Anonymous) => Party::Withheld,
         Err(_) if is_name(t) => Party::Internal,

@@ -10,7 +10,11 @@
 //! - `$remote` is the other party in both directions. If it turns out to be the phone's own identity
 //!   (`$active_user`), the firmware named the parties caller/callee instead, and `$local` is the other
 //!   party (the Yealink "swap", §6.2, and Snom's own ambiguous wording, §4.3);
-//! - our side is `$local` (the identity that was called or used), else `$active_user`;
+//! - our side is `$local` (the identity that was called or used), else `$active_user`; when `$local`
+//!   is one of our public numbers (a PBX that keeps the dialled number), it is the line and
+//!   `$active_user` the extension;
+//! - every event is the phone's own leg (`per_phone`), so a withheld caller ringing several phones on
+//!   one line is merged into one call by the journal;
 //! - `onhook` with `$nr_ongoing_calls` = 0 ends whatever the phone still has open (a lost disconnect,
 //!   pitfall 2); a rejected call sends nothing at all (pitfall 1) and is left to the journal's janitor;
 //! - queries are parsed raw (`Request::param`), so a `+` stays a `+`, and a `+` turned into a space is
@@ -26,7 +30,7 @@ use crate::auth::Scope;
 use crate::employees::{self, Local};
 use crate::http::routes::Params;
 use crate::http::{peer, Ctx, Request, Response};
-use crate::journal::{self, CallEvent, Direction, EventKind, JournalError};
+use crate::journal::{CallEvent, Direction, EventKind, JournalError};
 use crate::number::NumberModel;
 
 /// The journal source name of Snom action URLs.
@@ -160,6 +164,21 @@ pub fn parties(model: &NumberModel, hit: &Hit) -> (Option<String>, Option<String
     }
 }
 
+/// Our side as (extension, line). When the call names one of our public numbers as the local party
+/// (a PBX that keeps the dialled number in the `To` of every phone it rings), that number is the line
+/// and the phone's own identity (`$active_user`) the extension; otherwise our side is the extension.
+/// The line is what tells a withheld caller's ring group legs from another withheld caller's.
+pub fn our_side(
+    model: &NumberModel,
+    ours: Option<String>,
+    hit: &Hit,
+) -> (Option<String>, Option<String>) {
+    match ours.as_deref().map(|o| employees::local_of(model, o)) {
+        Some(Local::Line(_)) => (hit.user.clone(), ours),
+        _ => (ours, None),
+    }
+}
+
 /// The query as kept in the raw event: everything but the API key.
 pub fn payload(req: &Request) -> String {
     let kept: Vec<&str> = req
@@ -195,6 +214,7 @@ pub fn events(
                 .map(|key| CallEvent {
                     cause: Some("onhook".into()),
                     payload: payload(req),
+                    per_phone: true,
                     ..CallEvent::new(source, &key, EventKind::Hangup)
                 })
                 .collect())
@@ -210,12 +230,15 @@ pub fn events(
             let key = leg_key(&phone, call_id)
                 .ok_or_else(|| format!("the call id '{call_id}' is empty before its '@'"))?;
             let (remote, ours) = parties(ctx.model(), hit);
+            let (extension, line) = our_side(ctx.model(), ours, hit);
             Ok(vec![CallEvent {
                 direction,
                 remote,
-                extension: ours,
+                extension,
+                line,
                 cause: cause.map(str::to_string),
                 payload: payload(req),
+                per_phone: true,
                 ..CallEvent::new(source, &key, kind)
             }])
         }
@@ -225,25 +248,41 @@ pub fn events(
 /// Records the events of an action URL and answers as a phone expects: an empty 200 once committed
 /// (or when there was nothing to record), an empty 503 when the journal could not commit.
 pub fn record(ctx: &Ctx, what: &str, events: Result<Vec<CallEvent>, String>) -> Response {
+    record_then(ctx, what, events, |stored| {
+        Response::text(if stored { 200 } else { 503 }, "")
+    })
+}
+
+/// Records the events and answers with `answer(stored)` after their commit, without holding the
+/// worker meanwhile (see `vendors::answer_after_commit`). `stored` is false only when the journal
+/// could not commit; bad input is logged and answered like success, because a phone shows or retries
+/// nothing useful on an error.
+pub fn record_then(
+    ctx: &Ctx,
+    what: &str,
+    events: Result<Vec<CallEvent>, String>,
+    answer: impl FnOnce(bool) -> Response + Send + 'static,
+) -> Response {
     let events = match events {
-        Ok(e) if e.is_empty() => return Response::text(200, ""),
+        Ok(e) if e.is_empty() => return answer(true),
         Ok(e) => e,
         Err(why) => {
             log::warn!("{what}: nothing recorded: {why}");
-            return Response::text(200, "");
+            return answer(true);
         }
     };
-    match journal::ingest_with(&ctx.app.store, &ctx.reader, ctx.settings(), events) {
-        Ok(_) => Response::text(200, ""),
+    let what = what.to_string();
+    crate::vendors::answer_after_commit(ctx, events, move |r| match r {
+        Ok(_) => answer(true),
         Err(e @ JournalError::Store(_)) => {
             log::warn!("{what}: the event could not be stored: {e}");
-            Response::text(503, "")
+            answer(false)
         }
         Err(e) => {
             log::warn!("{what}: nothing recorded: {e}");
-            Response::text(200, "")
+            answer(true)
         }
-    }
+    })
 }
 
 /// `GET /snom/event?ev=EVENT&mac=$mac&cid=$call-id&local=$local&remote=$remote&id=$active_user&n=$nr_ongoing_calls&key=K`.
@@ -265,15 +304,19 @@ pub fn event(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
 }
 
 /// Records the ringing of `/snom/incoming` (the pop-up URL is also the phone's incoming action URL,
-/// see shared protocols: snom-phones.md §4.4). Failures are logged; the pop-up is answered anyway.
-pub fn record_incoming(ctx: &Ctx, req: &Request) {
+/// see shared protocols: snom-phones.md §4.4) and answers `popup` once it is committed. Failures are
+/// logged; the pop-up is answered anyway.
+pub fn record_incoming(ctx: &Ctx, req: &Request, popup: Response) -> Response {
     let hit = Hit::snom(req);
     let what = format!("snom incoming call from {}", peer(req));
     let action = call(EventKind::Ringing, Some(Direction::In));
-    let r = record(ctx, &what, events(ctx, req, SOURCE, action, &hit));
-    if r.status != 200 {
-        log::warn!("{what}: the ringing was not journaled");
-    }
+    let events = events(ctx, req, SOURCE, action, &hit);
+    record_then(ctx, &what.clone(), events, move |stored| {
+        if !stored {
+            log::warn!("{what}: the ringing was not journaled");
+        }
+        popup
+    })
 }
 
 #[cfg(test)]

@@ -69,23 +69,24 @@ pub fn incoming(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
         Ok(o) if !o.matches.is_empty() => last_call(ctx, o),
         _ => None,
     };
+    let answer = match outcome {
+        Ok(o) => match popup(&o, ctx.model(), last_call.as_ref()) {
+            Some(doc) => Response::xml(doc),
+            None => Response::text(200, ""),
+        },
+        Err(e) => {
+            log::debug!("snom incoming call from {remote:?}: nothing to show: {e}");
+            Response::text(200, "")
+        }
+    };
     if key.has_scope(Scope::Journal) {
-        events::record_incoming(ctx, req);
+        // The pop-up goes out once the ringing is committed, from a responder thread.
+        events::record_incoming(ctx, req, answer)
     } else {
         log::debug!(
             "snom incoming call: the key has no journal scope, so the call is not journaled"
         );
-    }
-    let outcome = match outcome {
-        Ok(o) => o,
-        Err(e) => {
-            log::debug!("snom incoming call from {remote:?}: nothing to show: {e}");
-            return Response::text(200, "");
-        }
-    };
-    match popup(&outcome, ctx.model(), last_call.as_ref()) {
-        Some(doc) => Response::xml(doc),
-        None => Response::text(200, ""),
+        answer
     }
 }
 

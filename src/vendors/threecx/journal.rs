@@ -435,23 +435,36 @@ pub fn resolve(
     })
 }
 
-/// Hands events to the journal for a JSON endpoint: the outcome of the last event, or the error
-/// response (400 for an event the journal refuses, 503 when it can't be stored).
-pub fn ingest(ctx: &Ctx, events: Vec<CallEvent>) -> Result<(Ingested, bool), Response> {
-    match journal::ingest_with(&ctx.app.store, &ctx.reader, ctx.settings(), events) {
+/// Hands events to the journal for a JSON endpoint and answers `ok(last, all_duplicate)` with the
+/// outcome of the last event once they are committed, without holding the worker meanwhile (see
+/// `vendors::answer_after_commit`); or the error response (400 for an event the journal refuses,
+/// 503 when it can't be stored).
+pub fn ingest_then(
+    ctx: &Ctx,
+    events: Vec<CallEvent>,
+    ok: impl FnOnce(Ingested, bool) -> Response + Send + 'static,
+) -> Response {
+    crate::vendors::answer_after_commit(ctx, events, move |r| match r {
         Ok(done) => {
             let all_duplicate = done.iter().all(|i| i.duplicate);
             match done.into_iter().last() {
-                Some(last) => Ok((last, all_duplicate)),
-                None => Err(Response::error(500, "no event was made from this report")),
+                Some(last) => ok(last, all_duplicate),
+                None => Response::error(500, "no event was made from this report"),
             }
         }
-        Err(JournalError::Invalid { why, .. }) => Err(Response::error(400, &why)),
-        Err(e @ JournalError::Store(_)) => Err(Response::error(
+        Err(e) => refused(e),
+    })
+}
+
+/// The answer to a report the journal refused.
+pub fn refused(e: JournalError) -> Response {
+    match e {
+        JournalError::Invalid { why, .. } => Response::error(400, &why),
+        e @ JournalError::Store(_) => Response::error(
             503,
             &format!("the call could not be stored, send it again: {e}"),
-        )),
-        Err(e) => Err(Response::error(400, &e.to_string())),
+        ),
+        e => Response::error(400, &e.to_string()),
     }
 }
 
@@ -635,10 +648,11 @@ pub fn report_call(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
             Err(e) => return Response::error(503, &format!("the journal can't be read: {e}")),
         }
     };
-    match ingest(ctx, report_events(SOURCE, &key, &report)) {
-        Ok((last, duplicate)) => ack(last.call_id.0, duplicate, last.journaled),
-        Err(r) => r,
-    }
+    ingest_then(
+        ctx,
+        report_events(SOURCE, &key, &report),
+        |last, duplicate| ack(last.call_id.0, duplicate, last.journaled),
+    )
 }
 
 fn ack(call_id: i64, duplicate: bool, journaled: bool) -> Response {

@@ -381,6 +381,8 @@ fn parties_and_dial_strings() {
         ("", Party::Unknown),
         ("*97", Party::Unknown),
         ("1", Party::Unknown),
+        ("112", Party::External),
+        ("0110", Party::External),
     ];
     for (s, want) in parties {
         assert_eq!(classify(&m, s), *want, "{s}");
