@@ -64,6 +64,8 @@ pub struct App {
 struct Pending {
     rq: tiny_http::Request,
     rx: Receiver<Response>,
+    /// The answer if `rx` stays silent past [`LATER_TIMEOUT`].
+    fallback: Response,
     route: usize,
     start: Instant,
 }
@@ -192,11 +194,24 @@ impl Response {
         }
     }
 
-    /// A response that will arrive on `rx`; see [`Response::later`].
+    /// A response that will arrive on `rx`; see [`Response::later`]. If it doesn't arrive in time, the
+    /// client gets a JSON 503 asking to send it again.
     pub fn deferred(rx: Receiver<Response>) -> Response {
+        Response::deferred_or(
+            rx,
+            Response::error(
+                503,
+                "the database did not confirm the write in time; send it again",
+            ),
+        )
+    }
+
+    /// Like [`Response::deferred`], with `fallback` as the answer when the commit doesn't confirm in
+    /// time: phones and PBXs get what their protocol expects (an empty body), not JSON.
+    pub fn deferred_or(rx: Receiver<Response>, fallback: Response) -> Response {
         Response {
             later: Some(rx),
-            ..Response::new(202, TEXT, "")
+            ..fallback
         }
     }
 
@@ -282,12 +297,7 @@ pub fn serve(
             .name(format!("http-respond-{i}"))
             .spawn(move || {
                 for p in pending {
-                    let r = p.rx.recv_timeout(LATER_TIMEOUT).unwrap_or_else(|_| {
-                        Response::error(
-                            503,
-                            "the database did not confirm the write in time; send it again",
-                        )
-                    });
+                    let r = p.rx.recv_timeout(LATER_TIMEOUT).unwrap_or(p.fallback);
                     app.metrics.record(p.route, r.status, p.start.elapsed());
                     send(p.rq, r);
                 }
@@ -398,6 +408,10 @@ fn handle(ctx: &mut Ctx, mut rq: tiny_http::Request) {
         let p = Pending {
             rq,
             rx,
+            fallback: Response {
+                later: None,
+                ..response
+            },
             route: route_idx,
             start,
         };

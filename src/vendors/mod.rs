@@ -45,7 +45,8 @@ where
         }
     });
     match queued {
-        Ok(()) => Response::deferred(later),
+        // Phones and PBXs read an empty body as "nothing to show"; JSON would be shown or logged.
+        Ok(()) => Response::deferred_or(later, Response::text(503, "")),
         Err(e) => match take(&answer) {
             Some(f) => f(Err(e)),
             None => Response::error(500, "the call event was answered twice"),
