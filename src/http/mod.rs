@@ -10,7 +10,7 @@ mod request;
 pub mod routes;
 pub mod tls;
 
-use std::io::Read;
+use std::io::{self, Read};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::thread;
@@ -304,15 +304,30 @@ pub fn serve(
             })
             .map_err(|e| e.to_string())?;
     }
+    let (to_pages, pages) = crossbeam_channel::unbounded::<tiny_http::Request>();
+    for i in 0..PAGE_WORKERS {
+        let (pages, app) = (pages.clone(), app.clone());
+        let mut ctx =
+            Ctx::new(app).map_err(|e| format!("a page worker could not open the database: {e}"))?;
+        thread::Builder::new()
+            .name(format!("http-page-{i}"))
+            .spawn(move || {
+                lower_priority();
+                for rq in pages {
+                    handle(&mut ctx, rq);
+                }
+            })
+            .map_err(|e| e.to_string())?;
+    }
     let server = Arc::new(server);
     let mut handles = Vec::new();
     for i in 0..config.workers {
-        let (server, app) = (server.clone(), app.clone());
+        let (server, app, to_pages) = (server.clone(), app.clone(), to_pages.clone());
         let mut ctx =
             Ctx::new(app).map_err(|e| format!("a worker could not open the database: {e}"))?;
         let h = thread::Builder::new()
             .name(format!("http-{i}"))
-            .spawn(move || worker(&server, &mut ctx))
+            .spawn(move || worker(&server, &mut ctx, &to_pages))
             .map_err(|e| e.to_string())?;
         handles.push(h);
     }
@@ -339,7 +354,7 @@ fn start_https(store: &Store, config: &Config, local: SocketAddr) {
     }
 }
 
-fn worker(server: &tiny_http::Server, ctx: &mut Ctx) {
+fn worker(server: &tiny_http::Server, ctx: &mut Ctx, to_pages: &Sender<tiny_http::Request>) {
     loop {
         let rq = match server.recv() {
             Ok(rq) => rq,
@@ -349,7 +364,35 @@ fn worker(server: &tiny_http::Server, ctx: &mut Ctx) {
                 std::process::exit(70);
             }
         };
+        if routes::is_page(rq.url()) {
+            // A page can take tens of milliseconds (a weekly report over a year of calls, a click-to-
+            // call waiting on a desk phone); it must not keep a ringing phone's lookup waiting.
+            if let Err(e) = to_pages.send(rq) {
+                handle(ctx, e.into_inner());
+            }
+            continue;
+        }
         handle(ctx, rq);
+    }
+}
+
+/// Threads that answer the admin UI's pages (see [`routes::is_page`]), apart from the workers that
+/// answer phones, PBXs and the API.
+const PAGE_WORKERS: usize = 3;
+
+/// Lowers the calling thread's CPU priority (nice 10), so that when a report and a burst of lookups
+/// compete for the cores, the lookups win. Linux applies `setpriority` to a single thread id.
+fn lower_priority() {
+    // SAFETY: plain libc calls with valid arguments; a failure only leaves the priority as it was.
+    let ok = unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10) == 0
+    };
+    if !ok {
+        log::debug!(
+            "page worker keeps normal priority: {}",
+            io::Error::last_os_error()
+        );
     }
 }
 

@@ -341,6 +341,31 @@ pub static ROUTES: &[Route] = &[
     ),
 ];
 
+/// Whether a request target (path and query) is an admin UI page: the first path segment of a
+/// `web_*` route other than the assets and the live event stream (which are quick, or stream on a
+/// thread of their own). Such requests are answered by the page workers (see `http::worker`).
+pub fn is_page(target: &str) -> bool {
+    static SEGMENTS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    let segments = SEGMENTS.get_or_init(|| {
+        let mut v: Vec<&'static str> = ROUTES
+            .iter()
+            .filter(|r| {
+                r.name.starts_with("web_") && r.name != "web_assets" && r.name != "web_events"
+            })
+            .map(|r| first_segment(r.pattern))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    });
+    let path = target.split('?').next().unwrap_or("");
+    segments.binary_search(&first_segment(path)).is_ok()
+}
+
+fn first_segment(path: &str) -> &str {
+    path.trim_start_matches('/').split('/').next().unwrap_or("")
+}
+
 /// The index used in metrics for requests that matched no route (or failed before routing).
 pub const NO_ROUTE: usize = usize::MAX;
 
@@ -436,6 +461,14 @@ mod tests {
 
     #[test]
     fn patterns_match_segments() {
+        assert!(is_page("/calls?direction=in"));
+        assert!(is_page("/reports"));
+        assert!(is_page("/"));
+        assert!(!is_page("/lookup.txt?number=123"));
+        assert!(!is_page("/api/v1/lookup?number=1"));
+        assert!(!is_page("/snom/incoming?remote=1"));
+        assert!(!is_page("/assets/style.css"));
+        assert!(!is_page("/events"));
         assert!(match_path("/healthz", "/healthz").is_some());
         assert!(match_path("/healthz", "/healthz/x").is_none());
         let p = match_path("/lookup.txt/{number}", "/lookup.txt/%2B4930").unwrap();
