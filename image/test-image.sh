@@ -170,6 +170,8 @@ grep -aq 'open http://ringbook-3456.local/' "$work"/console*.log && ok "unique h
 if [ "$MODE" = virt ]; then
     SSH=(ssh -q -i "$work/id" -p "$SSH_PORT" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
         -o BatchMode=yes -o ConnectTimeout=20 root@127.0.0.1)
+    # sshd makes its host keys at its first start, which under emulation can take a minute or more.
+    for _ in $(seq 1 24); do "${SSH[@]}" true && break; sleep 5; done
     "${SSH[@]}" true || fail "SSH with the key from the boot partition"
     ok "SSH works with the key from ssh_authorized_keys"
     "${SSH[@]}" sh -s >"$work/inside" 2>&1 <<'EOF' || true
