@@ -63,7 +63,8 @@ binary_for() {
 # Depends, from what the binary really links: glibc at the highest symbol version it uses, libgcc_s for
 # unwinding, adduser for the postinst. Any other library is an error, so a new one can't slip in unnoticed.
 depends_for() {
-    local bin=$1 needed glibc lib deps="adduser"
+    # tzdata: the office's time zone is read from the system's tz database.
+    local bin=$1 needed glibc lib deps="adduser, tzdata"
     needed=$(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
     glibc=$(readelf -V --wide "$bin" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n1)
     deps="$deps, libc6 (>= ${glibc:-2.36})"

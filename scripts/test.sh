@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use. Installed only when missing, so a second run starts at once.
-PACKAGES=(ca-certificates build-essential pkg-config chromium)
+PACKAGES=(ca-certificates build-essential pkg-config chromium tzdata)
 # The browser tests drive Chromium with playwright-core under Node; take Debian's Node only if none is there.
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)

@@ -131,7 +131,7 @@ fn retention(v: &str) -> Result<String, String> {
     duration_in(v, 86_400, 3650 * 86_400)
 }
 
-/// An IANA time zone name known to the bundled tz database (`Europe/Berlin`).
+/// An IANA time zone name known to the system's tz database (`Europe/Berlin`).
 fn timezone(v: &str) -> Result<String, String> {
     let v = v.trim();
     match jiff::tz::TimeZone::get(v) {
