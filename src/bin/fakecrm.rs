@@ -6,7 +6,8 @@
 //! Control, on the same port:
 //! - `POST /_mode/up` accepts (200 `{}`), `POST /_mode/down` answers 503 to everything, `POST
 //!   /_mode/slow` accepts after 50 ms;
-//! - `GET /_stats` answers `{"accepted":N,"unique":N,"duplicates":N,"refused":N,"no_key":N}`;
+//! - `GET /_stats` answers `{"accepted":N,"unique":N,"duplicates":N,"refused":N,"no_key":N,"reads":N}`
+//!   (`unique` counts pushes by key; GETs, such as contact look-ups, are only counted as `reads`);
 //! - `GET /_duplicates` lists the keys accepted more than once, one per line.
 //!
 //! It is a test tool: nothing is persisted, and it trusts whoever talks to it.
@@ -54,6 +55,8 @@ struct Counts {
     accepted: AtomicU64,
     refused: AtomicU64,
     no_key: AtomicU64,
+    /// GET requests (contact look-ups), not counted as deliveries.
+    reads: AtomicU64,
 }
 
 fn main() {
@@ -111,12 +114,13 @@ fn serve(server: &tiny_http::Server, mode: &AtomicU8, counts: &Counts) {
             let keys = counts.keys.lock().expect("counts");
             let duplicates: u64 = keys.values().map(|&n| u64::from(n.saturating_sub(1))).sum();
             let stats = format!(
-                "{{\"accepted\":{},\"unique\":{},\"duplicates\":{},\"refused\":{},\"no_key\":{}}}",
+                "{{\"accepted\":{},\"unique\":{},\"duplicates\":{},\"refused\":{},\"no_key\":{},\"reads\":{}}}",
                 counts.accepted.load(Ordering::SeqCst),
                 keys.len(),
                 duplicates,
                 counts.refused.load(Ordering::SeqCst),
                 counts.no_key.load(Ordering::SeqCst),
+                counts.reads.load(Ordering::SeqCst),
             );
             drop(keys);
             let _ = req.respond(text(200, stats));
@@ -133,6 +137,13 @@ fn serve(server: &tiny_http::Server, mode: &AtomicU8, counts: &Counts) {
             let out: String = list.iter().map(|k| format!("{k}\n")).collect();
             drop(keys);
             let _ = req.respond(text(200, out));
+            continue;
+        }
+        // A connector's contact look-ups (Propstack's GET /v1/contacts) are reads, not deliveries:
+        // answered with no contact and counted apart, so `unique` counts pushed calls only.
+        if *req.method() == tiny_http::Method::Get && mode.load(Ordering::SeqCst) != DOWN {
+            counts.reads.fetch_add(1, Ordering::Relaxed);
+            let _ = req.respond(text(200, "{}".into()));
             continue;
         }
         match mode.load(Ordering::SeqCst) {
