@@ -361,3 +361,113 @@ pub fn berlin_office_with(csv: &str, scopes: &str) -> (Server, String) {
     let key = db.key(scopes);
     (Server::start(db), key)
 }
+
+// --- the admin web UI, as a browser would use it -------------------------------------------------------
+
+/// A browser-like client: keeps the cookies the server sets.
+pub struct Client<'a> {
+    srv: &'a Server,
+    cookies: Vec<(String, String)>,
+}
+
+impl<'a> Client<'a> {
+    pub fn new(srv: &'a Server) -> Self {
+        Client {
+            srv,
+            cookies: Vec::new(),
+        }
+    }
+
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn keep(&mut self, r: &Response) {
+        for (k, v) in &r.headers {
+            if !k.eq_ignore_ascii_case("set-cookie") {
+                continue;
+            }
+            let pair = v.split(';').next().unwrap_or("");
+            if let Some((name, value)) = pair.split_once('=') {
+                self.cookies.retain(|(n, _)| n != name);
+                if !value.is_empty() {
+                    self.cookies.push((name.to_string(), value.to_string()));
+                }
+            }
+        }
+    }
+
+    pub fn get(&mut self, path: &str) -> Response {
+        let c = self.cookie_header();
+        let r = self.srv.request("GET", path, &[("Cookie", &c)], b"");
+        self.keep(&r);
+        r
+    }
+
+    pub fn post_with(&mut self, path: &str, form: &[(&str, &str)], accept: &str) -> Response {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let c = self.cookie_header();
+        let r = self.srv.request(
+            "POST",
+            path,
+            &[
+                ("Cookie", &c),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Accept", accept),
+            ],
+            body.as_bytes(),
+        );
+        self.keep(&r);
+        r
+    }
+
+    pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.post_with(path, form, "text/html")
+    }
+
+    /// Logs in through the login form; panics unless it works.
+    pub fn login(srv: &'a Server, name: &str, password: &str) -> Client<'a> {
+        let mut c = Client::new(srv);
+        let token = csrf_of(&c.get("/login").text());
+        let r = c.post(
+            "/login",
+            &[("csrf", &token), ("name", name), ("password", password)],
+        );
+        assert_eq!(r.status, 303, "login as {name}: {}", r.text());
+        c
+    }
+
+    /// The CSRF token of a logged-in page.
+    pub fn token(&mut self, path: &str) -> String {
+        csrf_of(&self.get(path).text())
+    }
+}
+
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The value of the first hidden `csrf` field in a page.
+pub fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .unwrap_or_else(|| panic!("no csrf field in:\n{html}"));
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
