@@ -21,19 +21,6 @@ const CSV: &str = "first_name,last_name,company,office,mobile\n\
                    Anna,Müller,Müller & Söhne GmbH,030 1234567,0171 2345678\n\
                    Bernd,Schulz,,+49 30 9876543,\n";
 
-/// Percent-encodes everything but unreserved characters.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 fn json_post(srv: &Server, path: &str, key: &str, body: &Value) -> Response {
     srv.request(
         "POST",

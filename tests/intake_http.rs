@@ -46,29 +46,6 @@ fn pause(ms: u64) {
     std::thread::sleep(Duration::from_millis(ms));
 }
 
-/// The journal as the API lists it, hidden calls included, so that nothing can change unseen.
-fn journal(srv: &Server, key: &str) -> Vec<Value> {
-    let r = srv.request(
-        "GET",
-        "/api/v1/calls?limit=500&include_suppressed=true",
-        &[("Authorization", &format!("Bearer {key}"))],
-        b"",
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["calls"].as_array().unwrap().clone()
-}
-
-fn detail(srv: &Server, key: &str, id: &Value) -> Value {
-    let r = srv.request(
-        "GET",
-        &format!("/api/v1/calls/{id}"),
-        &[("Authorization", &format!("Bearer {key}"))],
-        b"",
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()
-}
-
 /// The one call with this remote number.
 fn with_remote<'a>(calls: &'a [Value], e164: &str) -> &'a Value {
     let found: Vec<&Value> = calls

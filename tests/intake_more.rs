@@ -28,28 +28,6 @@ fn office_db(tag: &str) -> Db {
     db
 }
 
-fn journal(srv: &Server, key: &str) -> Vec<Value> {
-    let r = srv.request(
-        "GET",
-        "/api/v1/calls?limit=500&include_suppressed=true",
-        &[("Authorization", &format!("Bearer {key}"))],
-        b"",
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["calls"].as_array().unwrap().clone()
-}
-
-fn detail(srv: &Server, key: &str, id: &Value) -> Value {
-    let r = srv.request(
-        "GET",
-        &format!("/api/v1/calls/{id}"),
-        &[("Authorization", &format!("Bearer {key}"))],
-        b"",
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()
-}
-
 /// One Snom action URL as ringbook provisions it; `call` is (mac, Call-ID, $local, $remote,
 /// $active_user).
 fn snom(srv: &Server, key: &str, ev: &str, call: (&str, &str, &str, &str, &str)) -> Response {

@@ -56,17 +56,6 @@ fn calls(srv: &Server, key: &str, query: &str) -> Vec<Value> {
     r.json()["calls"].as_array().unwrap().clone()
 }
 
-fn detail(srv: &Server, key: &str, id: &Value) -> Value {
-    let r = srv.request(
-        "GET",
-        &format!("/api/v1/calls/{id}"),
-        &[("Authorization", &format!("Bearer {key}"))],
-        b"",
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()
-}
-
 /// Polls the journal until `done` holds, or fails with what was there.
 fn wait_for(srv: &Server, key: &str, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(30);

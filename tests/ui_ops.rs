@@ -173,37 +173,6 @@ fn stored_cert(db: &Db) -> Vec<u8> {
     .unwrap()
 }
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn csrf_of(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .unwrap_or_else(|| panic!("no csrf field in:\n{html}"));
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
-
-fn setup_code(srv: &Server) -> String {
-    let log = srv.log_text();
-    let at = log
-        .find("setup code is ")
-        .unwrap_or_else(|| panic!("no setup code in the log:\n{log}"));
-    log[at + "setup code is ".len()..]
-        .chars()
-        .take(14)
-        .collect()
-}
-
 /// Runs the setup wizard; returns a logged-in admin client.
 fn set_up(srv: &Server) -> Client<'_> {
     let mut c = Client::new(srv);

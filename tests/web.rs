@@ -13,18 +13,6 @@ use serde_json::json;
 
 const PASSWORD: &str = "correct horse battery";
 
-/// The setup code the server printed in its log.
-fn setup_code(srv: &Server) -> String {
-    let log = srv.log_text();
-    let at = log
-        .find("setup code is ")
-        .unwrap_or_else(|| panic!("no setup code in the log:\n{log}"));
-    log[at + "setup code is ".len()..]
-        .chars()
-        .take(14)
-        .collect()
-}
-
 /// Runs the setup wizard and returns a logged-in admin client.
 fn set_up(srv: &Server) -> Client<'_> {
     let mut c = Client::new(srv);

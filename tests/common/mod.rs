@@ -471,3 +471,40 @@ pub fn csrf_of(html: &str) -> String {
     let rest = &html[at + "name=\"csrf\" value=\"".len()..];
     rest[..rest.find('"').unwrap()].to_string()
 }
+
+// --- the journal API and the setup wizard, as several test files read them -----------------------------
+
+/// The journal as the API lists it, hidden calls included, so that nothing can change unseen.
+pub fn journal(srv: &Server, key: &str) -> Vec<serde_json::Value> {
+    let r = srv.request(
+        "GET",
+        "/api/v1/calls?limit=500&include_suppressed=true",
+        &[("Authorization", &format!("Bearer {key}"))],
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["calls"].as_array().unwrap().clone()
+}
+
+pub fn detail(srv: &Server, key: &str, id: &serde_json::Value) -> serde_json::Value {
+    let r = srv.request(
+        "GET",
+        &format!("/api/v1/calls/{id}"),
+        &[("Authorization", &format!("Bearer {key}"))],
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
+/// The setup code the server printed in its log.
+pub fn setup_code(srv: &Server) -> String {
+    let log = srv.log_text();
+    let at = log
+        .find("setup code is ")
+        .unwrap_or_else(|| panic!("no setup code in the log:\n{log}"));
+    log[at + "setup code is ".len()..]
+        .chars()
+        .take(14)
+        .collect()
+}
