@@ -254,7 +254,15 @@ impl NumberModel {
         }
 
         if plus {
-            if let Some(e) = self.parse_valid(&format!("+{digits}")) {
+            let given = format!("+{digits}");
+            // libphonenumber can rewrite an international number it finds odd (fuzzing found
+            // `+43 1115 155 0101` read as `+43151550101`, which it then calls invalid). A stored
+            // E.164 must read as itself on every later lookup, so a rewritten number is kept only if
+            // it does; the usual case, a number that comes back as given, costs no second parse.
+            let kept = self.parse_valid(&given).filter(|e| {
+                e.as_str() == given || self.parse_valid(e.as_str()).as_ref() == Some(e)
+            });
+            if let Some(e) = kept {
                 return Ok(Normalized::Public {
                     e164: e,
                     how: Reading::International,
