@@ -253,8 +253,12 @@ pub fn fill_calls(
         let mut events = Vec::with_capacity(take * 3);
         for i in 0..take {
             let key = format!("demo-{seed}-{}", done + i);
-            // Office hours, Monday to Friday mostly: a day in the past year, 08:00-18:00 UTC.
-            let day = (now - 86_400 - (rng.below(YEAR) as i64)) / 86_400 * 86_400;
+            // In time order, as a real journal fills: call k of n falls on day k/n of the past year,
+            // between 08:00 and 18:00 UTC. (Random days would scatter each week over the whole table,
+            // which no office's journal looks like, and make every report read cold pages.)
+            let k = (done + i) as u64;
+            let day_back = YEAR / 86_400 - k * (YEAR / 86_400) / n.max(1) as u64;
+            let day = (now / 86_400 - day_back as i64) * 86_400;
             let start = day + 8 * 3600 + rng.below(10 * 3600) as i64;
             let remote = if rng.below(4) == 0 {
                 format!("+49 30 {}", rng.digits(7))
