@@ -3,14 +3,9 @@
 //!
 //! The keys (`contacts.sort_name`, `search_words`, `search_t9`) are computed by
 //! `phonebook::search_keys` and written here on every insert and update of a contact, so they can never
-//! disagree with the names. Browsing and paging in name order use the `contacts_by_sort_name` index.
-//!
-//! Word searches (here and the call log's search by name) go through `contact_words`, one row per
-//! (folded word, contact), which triggers keep in step with `search_words` (schema step 10): a prefix
-//! is a range scan of its primary key, so a name found among a million contacts costs a few index
-//! steps instead of a `LIKE` over every contact. Only the rarest typed word goes through the index;
-//! the others are checked with `LIKE` on the few contacts it leaves. T9 keys stay a `LIKE` scan:
-//! every T9 search is also a search of the numbers' digits for a substring, which scans anyway.
+//! disagree with the names. Word and T9 searches are `LIKE '% key%'` scans over one column: phone-book
+//! sizes (thousands of contacts) make that a few milliseconds, and it spares an index row per word.
+//! Browsing and paging in name order use the `contacts_by_sort_name` index.
 
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection};
@@ -41,46 +36,6 @@ pub struct Filter {
     pub ranges: Vec<Range>,
 }
 
-/// From this many index rows for its rarest word on, a phone-book search stops driving from the word
-/// index (reading and sorting every hit) and walks the name order with a `LIKE` on each contact, as
-/// before the index: with that many hits a page usually fills after a few rows (1M demo contacts:
-/// `a` 0.3 ms that way, 48 ms through the index).
-const BROAD: i64 = 3_000;
-
-/// The end of the range of words starting with `prefix`: no character sorts after U+10FFFF.
-pub(super) fn prefix_end(prefix: &str) -> String {
-    format!("{prefix}\u{10FFFF}")
-}
-
-/// How many `contact_words` rows start with `prefix`, counting no further than `cap`.
-fn word_hits(conn: &Connection, prefix: &str, cap: i64) -> Result<i64> {
-    let mut st = conn.prepare_cached(
-        "SELECT count(*) FROM (SELECT 1 FROM contact_words WHERE word >= ?1 AND word < ?2 LIMIT ?3)",
-    )?;
-    Ok(st.query_row(params![prefix, prefix_end(prefix), cap], |r| r.get(0))?)
-}
-
-/// The typed words rarest first (hits counted up to `cap`, longer first on a tie), with the hits of
-/// the first: the rarest word drives a search and the others only filter what it found.
-pub(super) fn rarest_first(
-    conn: &Connection,
-    words: &[String],
-    cap: i64,
-) -> Result<(Vec<String>, i64)> {
-    let mut ranked = Vec::with_capacity(words.len());
-    for w in words {
-        ranked.push((word_hits(conn, w, cap)?, w.clone()));
-    }
-    ranked.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.len().cmp(&a.1.len())));
-    let hits = ranked.first().map_or(0, |r| r.0);
-    Ok((ranked.into_iter().map(|r| r.1).collect(), hits))
-}
-
-/// `search_words LIKE` patterns for words checked on contacts already found by another word.
-pub(super) fn word_like(word: &str) -> String {
-    format!("% {}%", like_escape(word))
-}
-
 fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -89,9 +44,7 @@ fn like_escape(s: &str) -> String {
 
 impl Filter {
     /// The WHERE clause over `contacts c`, pushing its parameters (numbered `?N`) onto `params`.
-    /// `words` are this filter's words rarest first and whether even the rarest is [`BROAD`]
-    /// (see [`Reader::ranked_words`]).
-    fn where_sql(&self, params: &mut Vec<Value>, words: &(Vec<String>, bool)) -> String {
+    fn where_sql(&self, params: &mut Vec<Value>) -> String {
         let bind = |params: &mut Vec<Value>, v: String| {
             params.push(Value::Text(v));
             format!("?{}", params.len())
@@ -99,26 +52,15 @@ impl Filter {
         let mut clauses =
             vec!["EXISTS (SELECT 1 FROM phones p0 WHERE p0.contact_id = c.id)".to_string()];
         let mut any = Vec::new();
-        if let Some((first, rest)) = words.0.split_first() {
-            let like = |params: &mut Vec<Value>, w: &str| {
-                let p = bind(params, word_like(w));
-                format!("c.search_words LIKE {p} ESCAPE '\\'")
-            };
-            let mut all = Vec::new();
-            if words.1 {
-                // Even the rarest word is broad: walking the name order and checking each contact
-                // fills a page after a few rows, where reading every hit first would take longer.
-                all.push(like(params, first));
-            } else {
-                let from = bind(params, first.clone());
-                let to = bind(params, prefix_end(first));
-                all.push(format!(
-                    "c.id IN (SELECT w.contact_id FROM contact_words w WHERE w.word >= {from} AND w.word < {to})"
-                ));
-            }
-            for w in rest {
-                all.push(like(params, w));
-            }
+        if !self.words.is_empty() {
+            let all: Vec<String> = self
+                .words
+                .iter()
+                .map(|w| {
+                    let p = bind(params, format!("% {}%", like_escape(w)));
+                    format!("c.search_words LIKE {p} ESCAPE '\\'")
+                })
+                .collect();
             any.push(format!("({})", all.join(" AND ")));
         }
         if let Some(t) = &self.t9 {
@@ -211,15 +153,6 @@ pub fn index_missing(tx: &Connection, limit: usize) -> Result<usize> {
 }
 
 impl Reader {
-    /// The filter's words rarest first, and whether the rarest is broad (see [`BROAD`]).
-    fn ranked_words(&self, filter: &Filter) -> Result<(Vec<String>, bool)> {
-        if filter.words.is_empty() {
-            return Ok((Vec::new(), false));
-        }
-        let (words, hits) = rarest_first(self.conn(), &filter.words, BROAD)?;
-        Ok((words, hits >= BROAD))
-    }
-
     /// The numbers of matching contacts in name order (then the contact's own order of numbers),
     /// `limit` rows from `offset`.
     pub fn directory_entries(
@@ -229,8 +162,7 @@ impl Reader {
         limit: usize,
     ) -> Result<Vec<EntryRow>> {
         let mut values = Vec::new();
-        let words = self.ranked_words(filter)?;
-        let cond = filter.where_sql(&mut values, &words);
+        let cond = filter.where_sql(&mut values);
         values.push(Value::Integer(limit as i64));
         let lim = values.len();
         values.push(Value::Integer(offset as i64));
@@ -271,8 +203,7 @@ impl Reader {
         limit: usize,
     ) -> Result<Vec<(String, Contact)>> {
         let mut values = Vec::new();
-        let words = self.ranked_words(filter)?;
-        let mut cond = filter.where_sql(&mut values, &words);
+        let mut cond = filter.where_sql(&mut values);
         if let Some((name, id)) = after {
             values.push(Value::Text(name.clone()));
             let n = values.len();
@@ -302,8 +233,7 @@ impl Reader {
     /// Whether any contact matches (to show only the A–Z groups that have someone in them).
     pub fn directory_any(&self, filter: &Filter) -> Result<bool> {
         let mut values = Vec::new();
-        let words = self.ranked_words(filter)?;
-        let cond = filter.where_sql(&mut values, &words);
+        let cond = filter.where_sql(&mut values);
         let sql = format!("SELECT EXISTS (SELECT 1 FROM contacts c WHERE {cond})");
         let mut st = self.conn().prepare_cached(&sql)?;
         Ok(st.query_row(params_from_iter(values), |r| r.get(0))?)
@@ -477,157 +407,6 @@ mod tests {
         assert_eq!(phonebook::index_missing(&store).unwrap(), 1);
         assert!(r.directory_any(&t9).unwrap());
         assert_eq!(phonebook::index_missing(&store).unwrap(), 0);
-        let _ = std::fs::remove_dir_all(path.parent().unwrap());
-    }
-
-    /// The word index behind the name searches follows every insert, rename and delete of a contact,
-    /// and the call log's search finds through it what the `LIKE` over `search_words` found.
-    #[test]
-    fn the_word_index_follows_insert_update_and_delete() {
-        let path = temp_db("words");
-        let store = Store::open(&path).unwrap();
-        let model = NumberModel::default();
-        let id = contacts::create(
-            &store,
-            &model,
-            person("Anna", "Müller", "Bäckerei", &["+49301234567"]),
-        )
-        .unwrap();
-        let other = contacts::create(&store, &model, person("Bernd", "Anders", "", &[])).unwrap();
-        let r = store.reader().unwrap();
-        let rows = |id: ContactId| -> Vec<String> {
-            let mut st = r
-                .conn()
-                .prepare("SELECT word FROM contact_words WHERE contact_id = ?1 ORDER BY word")
-                .unwrap();
-            let words = st.query_map([id.0], |r| r.get(0)).unwrap();
-            words.collect::<rusqlite::Result<_>>().unwrap()
-        };
-        let named = |words: &[&str]| -> Vec<i64> {
-            let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
-            r.contact_ids_by_words(&words, 10).unwrap()
-        };
-        let listed = |words: &[&str]| -> Vec<String> {
-            let f = Filter {
-                words: words.iter().map(|w| w.to_string()).collect(),
-                ..Filter::default()
-            };
-            r.directory_contacts(&f, None, 10)
-                .unwrap()
-                .into_iter()
-                .map(|(_, c)| c.last_name)
-                .collect()
-        };
-        assert_eq!(
-            rows(id),
-            ["anna", "backerei", "baeckerei", "mueller", "muller"]
-        );
-        assert_eq!(named(&["muller"]), [id.0]);
-        assert_eq!(named(&["mue", "ann"]), [id.0]);
-        assert_eq!(named(&["an"]), [id.0, other.0], "in id order");
-        assert_eq!(named(&["anders", "mu"]), Vec::<i64>::new());
-        assert_eq!(listed(&["bae"]), ["Müller"]);
-        assert_eq!(
-            listed(&["an"]),
-            ["Müller"],
-            "contacts without numbers are not listed"
-        );
-
-        contacts::update(
-            &store,
-            &model,
-            id,
-            person("Anna", "Schäfer", "", &["+49301234567"]),
-        )
-        .unwrap();
-        assert_eq!(rows(id), ["anna", "schaefer", "schafer"]);
-        assert_eq!(named(&["mu"]), Vec::<i64>::new());
-        assert_eq!(named(&["schaf"]), [id.0]);
-        assert_eq!(listed(&["mu"]), Vec::<String>::new());
-        assert_eq!(listed(&["schae", "a"]), ["Schäfer"]);
-
-        contacts::delete(&store, id).unwrap();
-        assert_eq!(rows(id), Vec::<String>::new());
-        assert_eq!(named(&["an"]), [other.0]);
-        assert_eq!(rows(other), ["anders", "bernd"]);
-        let _ = std::fs::remove_dir_all(path.parent().unwrap());
-    }
-
-    /// The schema step that adds the word index fills it from the contacts already stored.
-    #[test]
-    fn the_word_index_is_filled_for_stored_contacts() {
-        let path = temp_db("words-fill");
-        let before = migrate::MIGRATIONS
-            .iter()
-            .position(|m| m.contains("CREATE TABLE contact_words"))
-            .unwrap();
-        {
-            let mut conn = Connection::open(&path).unwrap();
-            migrate::run_to(&mut conn, before as i64).unwrap();
-            conn.execute(
-                "INSERT INTO contacts(first_name, last_name, created_at, updated_at, sort_name, search_words, search_t9)
-                 VALUES ('Jürgen', 'Öztürk', 0, 0, 'ozturk, jurgen', ' jurgen juergen ozturk oeztuerk', '')",
-                [],
-            )
-            .unwrap();
-            conn.execute(
-                "INSERT INTO contacts(first_name, last_name, created_at, updated_at) VALUES ('No', 'Keys', 0, 0)",
-                [],
-            )
-            .unwrap();
-        }
-        let store = Store::open(&path).unwrap();
-        let r = store.reader().unwrap();
-        let n: i64 = r
-            .conn()
-            .query_row("SELECT count(*) FROM contact_words", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 4);
-        assert_eq!(r.contact_ids_by_words(&["oez".into()], 10).unwrap(), [1]);
-        assert_eq!(
-            r.contact_ids_by_words(&["keys".into()], 10).unwrap(),
-            Vec::<i64>::new()
-        );
-        // The contact without keys gets them, and its index rows, from the backfill.
-        assert_eq!(phonebook::index_missing(&store).unwrap(), 1);
-        assert_eq!(r.contact_ids_by_words(&["keys".into()], 10).unwrap(), [2]);
-        let _ = std::fs::remove_dir_all(path.parent().unwrap());
-    }
-
-    /// A word with more hits than [`BROAD`] is searched by walking the name order; the result is the
-    /// same as through the index.
-    #[test]
-    fn a_broad_word_finds_the_same_contacts_in_name_order() {
-        let path = temp_db("broad");
-        let store = Store::open(&path).unwrap();
-        let model = NumberModel::default();
-        let many: Vec<_> = (0..BROAD + 10)
-            .map(|i| {
-                let c = person(&format!("Zed{i:05}"), "Broad", "", &["+49301234567"]);
-                contacts::prepare(&model, c).unwrap()
-            })
-            .collect();
-        contacts::insert_all(&store, many).unwrap();
-        contacts::create(&store, &model, person("Bram", "Aal", "", &["+49301234568"])).unwrap();
-        let r = store.reader().unwrap();
-        let first = |words: &[&str]| -> Vec<String> {
-            let f = Filter {
-                words: words.iter().map(|w| w.to_string()).collect(),
-                ..Filter::default()
-            };
-            assert_eq!(r.ranked_words(&f).unwrap().1, words == ["br"]);
-            r.directory_contacts(&f, None, 3)
-                .unwrap()
-                .into_iter()
-                .map(|(_, c)| format!("{} {}", c.first_name, c.last_name))
-                .collect()
-        };
-        assert_eq!(
-            first(&["br"]),
-            ["Bram Aal", "Zed00000 Broad", "Zed00001 Broad"]
-        );
-        assert_eq!(first(&["br", "zed00002"]), ["Zed00002 Broad"]);
-        assert_eq!(first(&["bram"]), ["Bram Aal"]);
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 }

@@ -306,34 +306,6 @@ pub const MIGRATIONS: &[&str] = &[
     DROP INDEX phones_by_contact;
     CREATE INDEX phones_by_contact ON phones(contact_id, position, kind, raw, e164);
     "#,
-    // 10: an index of the folded name words (issues 5 and 8, see store/directory.rs): one row per
-    // (word, contact) from `contacts.search_words` (" word word ..."), so a name prefix is a range scan
-    // instead of a LIKE over every contact. Triggers keep it in step with the column whatever writes
-    // it; the column is split as a JSON array (its words are letters and digits only; quotes and
-    // backslashes are escaped anyway), which fills a million contacts far faster than a recursive CTE.
-    r#"
-    CREATE TABLE contact_words (
-        word       TEXT NOT NULL,
-        contact_id INTEGER NOT NULL,
-        PRIMARY KEY (word, contact_id)
-    ) WITHOUT ROWID;
-    INSERT OR IGNORE INTO contact_words(word, contact_id)
-        SELECT j.value, c.id FROM contacts c, json_each('["' || replace(replace(replace(substr(c.search_words, 2), '\', '\\'), '"', '\"'), ' ', '","') || '"]') j
-        WHERE c.search_words IS NOT NULL AND j.value <> '';
-    CREATE TRIGGER contact_words_update AFTER UPDATE OF search_words ON contacts
-    WHEN old.search_words IS NOT new.search_words
-    BEGIN
-        DELETE FROM contact_words
-        WHERE contact_id = old.id AND word IN (SELECT value FROM json_each('["' || replace(replace(replace(substr(old.search_words, 2), '\', '\\'), '"', '\"'), ' ', '","') || '"]'));
-        INSERT OR IGNORE INTO contact_words(word, contact_id)
-            SELECT value, new.id FROM json_each('["' || replace(replace(replace(substr(new.search_words, 2), '\', '\\'), '"', '\"'), ' ', '","') || '"]') WHERE value <> '';
-    END;
-    CREATE TRIGGER contact_words_delete AFTER DELETE ON contacts
-    BEGIN
-        DELETE FROM contact_words
-        WHERE contact_id = old.id AND word IN (SELECT value FROM json_each('["' || replace(replace(replace(substr(old.search_words, 2), '\', '\\'), '"', '\"'), ' ', '","') || '"]'));
-    END;
-    "#,
 ];
 
 /// The schema version this build writes.
