@@ -374,6 +374,16 @@ pub fn call_of_group(tx: &Connection, source: &str, grp: &str) -> Result<Option<
         .optional()?)
 }
 
+/// A row of `SELECT id, direction, started_at, ended_at FROM calls`.
+fn candidate_from_row(r: &Row) -> rusqlite::Result<Candidate> {
+    Ok(Candidate {
+        id: r.get(0)?,
+        direction: direction(&r.get::<_, String>(1)?),
+        started_at: r.get(2)?,
+        ended_at: r.get(3)?,
+    })
+}
+
 /// Calls with this remote key that started within `[from, to]`, nearest first.
 pub fn merge_candidates(tx: &Connection, key: &str, from: i64, to: i64) -> Result<Vec<Candidate>> {
     let mut st = tx.prepare_cached(
@@ -381,14 +391,7 @@ pub fn merge_candidates(tx: &Connection, key: &str, from: i64, to: i64) -> Resul
          WHERE remote_key = ?1 AND started_at BETWEEN ?2 AND ?3
          ORDER BY started_at DESC LIMIT 8",
     )?;
-    let rows = st.query_map(params![key, from, to], |r| {
-        Ok(Candidate {
-            id: r.get(0)?,
-            direction: direction(&r.get::<_, String>(1)?),
-            started_at: r.get(2)?,
-            ended_at: r.get(3)?,
-        })
-    })?;
+    let rows = st.query_map(params![key, from, to], candidate_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -892,13 +895,6 @@ pub fn ring_group_candidates(
            AND remote_key IS NULL AND ended_at IS NULL AND direction = 'in'
          ORDER BY started_at DESC LIMIT 8",
     )?;
-    let rows = st.query_map(params![line_id, from, to], |r| {
-        Ok(Candidate {
-            id: r.get(0)?,
-            direction: direction(&r.get::<_, String>(1)?),
-            started_at: r.get(2)?,
-            ended_at: r.get(3)?,
-        })
-    })?;
+    let rows = st.query_map(params![line_id, from, to], candidate_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
