@@ -61,20 +61,6 @@ fn phone_get(srv: &Server, path: &str) -> Response {
     srv.get(path)
 }
 
-fn assert_empty_200(r: &Response, what: &str) {
-    assert_eq!(
-        r.status,
-        200,
-        "{what}: {}",
-        String::from_utf8_lossy(&r.body)
-    );
-    assert!(
-        r.body.is_empty(),
-        "{what}: {}",
-        String::from_utf8_lossy(&r.body)
-    );
-}
-
 /// Posts a body with the key in `X-Api-Key`, as the 3CX template sends it.
 fn post(srv: &Server, key: &str, path: &str, content_type: &str, body: &str) -> Response {
     srv.request(

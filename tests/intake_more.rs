@@ -37,20 +37,6 @@ fn snom(srv: &Server, key: &str, ev: &str, call: (&str, &str, &str, &str, &str))
     ))
 }
 
-fn assert_empty_200(r: &Response, what: &str) {
-    assert_eq!(
-        r.status,
-        200,
-        "{what}: {}",
-        String::from_utf8_lossy(&r.body)
-    );
-    assert!(
-        r.body.is_empty(),
-        "{what}: {}",
-        String::from_utf8_lossy(&r.body)
-    );
-}
-
 /// The requests of every deferred HTTP call source, each a new call with its own number.
 fn one_request_per_source(key: &str) -> Vec<(&'static str, String, &'static str, String)> {
     let form = "application/x-www-form-urlencoded";

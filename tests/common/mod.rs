@@ -508,3 +508,18 @@ pub fn setup_code(srv: &Server) -> String {
         .take(14)
         .collect()
 }
+
+/// What phones get for an event, good or bad: an empty 200.
+pub fn assert_empty_200(r: &Response, what: &str) {
+    assert_eq!(
+        r.status,
+        200,
+        "{what}: {}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert!(
+        r.body.is_empty(),
+        "{what}: {}",
+        String::from_utf8_lossy(&r.body)
+    );
+}
