@@ -116,8 +116,13 @@ pub enum DialError {
     NoAnswer(String),
     /// The phone answered with an HTTP error.
     PhoneError(u16),
-    /// Asterisk answered the Originate with an error.
+    /// Asterisk answered the Originate with an error (its own words, e.g. `Extension does not exist.`).
     AmiFailed(String),
+    /// Asterisk's manager interface could not be reached, or stopped answering. Its own variant, not
+    /// [`DialError::NoAnswer`]: the user is to check the AMI address in the settings, not their phone.
+    AmiUnreachable(String),
+    /// Asterisk refused the AMI user or secret: the settings are wrong, not the desk phone's password.
+    AmiRefused,
     Store(StoreError),
 }
 
@@ -134,6 +139,8 @@ impl fmt::Display for DialError {
             DialError::NoAnswer(why) => write!(f, "the phone did not answer ({why})"),
             DialError::PhoneError(code) => write!(f, "the phone answered with HTTP {code}"),
             DialError::AmiFailed(why) => write!(f, "Asterisk did not place the call: {why}"),
+            DialError::AmiUnreachable(why) => write!(f, "Asterisk could not be reached ({why})"),
+            DialError::AmiRefused => f.write_str("Asterisk refused the AMI user name or secret"),
             DialError::Store(e) => write!(f, "{e}"),
         }
     }
@@ -560,25 +567,26 @@ impl Challenge {
 /// Places the call through Asterisk: one short AMI connection (login without events, `Originate`
 /// with `Async: true`, its `Response`, `Logoff`). The secret goes only into the `Login` action.
 pub fn ami(cfg: &AmiConfig, channel: &str, context: &str, digits: &str) -> Result<(), DialError> {
+    let gone = |why: &str| DialError::AmiUnreachable(why.to_string());
     let addr = cfg
         .target()
         .to_socket_addrs()
-        .map_err(|_| DialError::NoAnswer("the Asterisk address is not known".into()))?
+        .map_err(|_| gone("its address is not known"))?
         .next()
-        .ok_or_else(|| DialError::NoAnswer("the Asterisk address is not known".into()))?;
+        .ok_or_else(|| gone("its address is not known"))?;
     let stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)
-        .map_err(|_| DialError::NoAnswer("Asterisk refused the connection or timed out".into()))?;
+        .map_err(|_| gone("the connection was refused or timed out"))?;
     let tick = Duration::from_millis(200);
     stream
         .set_read_timeout(Some(tick))
         .and_then(|_| stream.set_write_timeout(Some(TIMEOUT)))
-        .map_err(|e| DialError::NoAnswer(e.to_string()))?;
+        .map_err(|e| DialError::AmiUnreachable(e.to_string()))?;
     let mut writer = stream
         .try_clone()
-        .map_err(|e| DialError::NoAnswer(e.to_string()))?;
+        .map_err(|e| DialError::AmiUnreachable(e.to_string()))?;
     let mut reader = FrameReader::new(BufReader::new(stream));
     let deadline = Instant::now() + TIMEOUT;
-    let lost = |e: std::io::Error| DialError::NoAnswer(format!("the AMI connection failed: {e}"));
+    let lost = |e: std::io::Error| DialError::AmiUnreachable(format!("the connection failed: {e}"));
     loop {
         match reader.banner().map_err(lost)? {
             Some(b) if b.starts_with("Asterisk Call Manager/") => break,
@@ -588,7 +596,7 @@ pub fn ami(cfg: &AmiConfig, channel: &str, context: &str, digits: &str) -> Resul
                 ))
             }
             None if Instant::now() < deadline => continue,
-            None => return Err(DialError::NoAnswer("Asterisk did not greet".into())),
+            None => return Err(gone("it did not greet")),
         }
     }
     let mut send = |f: Frame| writer.write_all(&f.encode()).map_err(lost);
@@ -598,11 +606,7 @@ pub fn ami(cfg: &AmiConfig, channel: &str, context: &str, digits: &str) -> Resul
                 Some(f) if f.get("ActionID") == id && f.has("Response") => return Ok(f),
                 Some(_) => continue,
                 None if Instant::now() < deadline => continue,
-                None => {
-                    return Err(DialError::NoAnswer(
-                        "Asterisk did not answer in time".into(),
-                    ))
-                }
+                None => return Err(gone("it did not answer in time")),
             }
         }
     };
@@ -615,7 +619,7 @@ pub fn ami(cfg: &AmiConfig, channel: &str, context: &str, digits: &str) -> Resul
     ]))?;
     let login = answer("ringbook-dial-login")?;
     if !login.get("Response").eq_ignore_ascii_case("Success") {
-        return Err(DialError::Refused);
+        return Err(DialError::AmiRefused);
     }
     send(Frame::from_pairs(&[
         ("Action", "Originate"),

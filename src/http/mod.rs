@@ -9,6 +9,7 @@ pub mod metrics;
 mod request;
 pub mod routes;
 pub mod tls;
+mod upload;
 
 use std::io::{self, Read};
 use std::net::{IpAddr, SocketAddr};
@@ -26,14 +27,16 @@ use crate::store::{Reader, Store};
 
 pub use metrics::Metrics;
 pub use request::{form_pairs, percent_decode, Method, Request};
+pub use upload::UploadBody;
 
 /// Largest request body accepted; imports and backups that need more use the CLI.
 pub const MAX_BODY: usize = 1024 * 1024;
-/// Largest backup the web UI's restore accepts (`POST` [`UPLOAD_PATH`]); bigger ones are restored
-/// with the CLI.
-pub const MAX_UPLOAD: usize = 512 * 1024 * 1024;
+/// Largest backup the web UI's restore accepts (`POST` [`UPLOAD_PATH`]). Its body is streamed to disk (`upload.rs`), never held in memory, so this is about
+/// disk and patience, not RAM.
+pub const MAX_UPLOAD: u64 = 4 * 1024 * 1024 * 1024;
 /// The one path that takes bodies up to [`MAX_UPLOAD`], and only from a browser with a session
-/// cookie, and only one such body is read at a time, so large bodies can't be used to exhaust memory.
+/// cookie, and only one such body is read at a time. Its handler reads the body itself, after it
+/// checked the session ([`Ctx::take_upload`]).
 pub const UPLOAD_PATH: &str = "/settings/restore";
 static UPLOADING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 /// The default for [`Config::io_timeout`].
@@ -86,6 +89,8 @@ pub struct Ctx {
     settings_generation: u64,
     model: NumberModel,
     key_cache: Vec<(String, ApiKey, Instant)>,
+    /// The body of the request being handled when it is a streamed upload (see [`UPLOAD_PATH`]).
+    upload: Option<UploadBody>,
 }
 
 /// How long a worker trusts its cached settings and API keys before reading them again. Changes made
@@ -105,7 +110,14 @@ impl Ctx {
             settings_loaded: Instant::now(),
             settings_generation: settings::generation(),
             key_cache: Vec::new(),
+            upload: None,
         })
+    }
+
+    /// The streamed body of an upload to [`UPLOAD_PATH`], once; `None` when the body is small enough
+    /// to be in [`Request::body`] (or is not an upload).
+    pub fn take_upload(&mut self) -> Option<UploadBody> {
+        self.upload.take()
     }
 
     fn refresh(&mut self) {
@@ -413,9 +425,14 @@ fn handle(ctx: &mut Ctx, mut rq: tiny_http::Request) {
             }
             // A panic in a handler is a bug, but it must cost one request, not a worker thread: the
             // request gets a 500 and the worker carries on.
-            let dispatched = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                routes::dispatch(ctx, &req)
-            }));
+            let declared = rq.body_length().unwrap_or(0);
+            let dispatched = if streams_body(req.method, &req.path, declared, &req.headers) {
+                dispatch_upload(ctx, &mut rq, &req)
+            } else {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    routes::dispatch(ctx, &req)
+                }))
+            };
             let (idx, r) = dispatched.unwrap_or_else(|_| {
                 log::error!(
                     "a handler panicked on {} {}; answered 500",
@@ -524,7 +541,60 @@ fn header(name: &str, value: &str) -> tiny_http::Header {
     })
 }
 
-/// Turns a tiny_http request into ours, reading the body up to [`MAX_BODY`].
+/// Whether the request's body is left on the connection for its handler to stream: a large `POST`
+/// to [`UPLOAD_PATH`] from a browser (a session cookie); smaller ones are read like any other.
+fn streams_body(method: Method, path: &str, declared: usize, headers: &[(String, String)]) -> bool {
+    path == UPLOAD_PATH
+        && method == Method::Post
+        && declared > MAX_BODY
+        && headers.iter().any(|(k, _)| k == "cookie")
+}
+
+/// Dispatches an upload whose body is streamed: one at a time ([`UPLOADING`]); a scoped thread reads
+/// the socket into the handler's [`UploadBody`] and drains what the handler leaves.
+fn dispatch_upload(
+    ctx: &mut Ctx,
+    rq: &mut tiny_http::Request,
+    req: &Request,
+) -> std::thread::Result<(usize, Response)> {
+    use std::sync::atomic::Ordering::SeqCst;
+    if UPLOADING
+        .compare_exchange(false, true, SeqCst, SeqCst)
+        .is_err()
+    {
+        return Ok((
+            routes::NO_ROUTE,
+            Response::error(
+                503,
+                "another backup is being uploaded; try again when it has finished",
+            ),
+        ));
+    }
+    let (tx, body) = upload::channel();
+    let dispatched = thread::scope(|s| {
+        let pumping = thread::Builder::new()
+            .name("http-upload".into())
+            .spawn_scoped(s, move || upload::pump(rq.as_reader(), tx));
+        if let Err(e) = pumping {
+            log::error!("an upload could not be read: {e}");
+            return Ok((
+                routes::NO_ROUTE,
+                Response::error(503, "the upload could not be read; try again"),
+            ));
+        }
+        ctx.upload = Some(body);
+        let d =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| routes::dispatch(ctx, req)));
+        // Whatever the handler did not read is drained by the pump before the scope ends.
+        ctx.upload = None;
+        d
+    });
+    UPLOADING.store(false, SeqCst);
+    dispatched
+}
+
+/// Turns a tiny_http request into ours, reading the body up to [`MAX_BODY`] (a streamed upload's body
+/// is left for its handler, see [`streams_body`]).
 fn read_request(rq: &mut tiny_http::Request, remote: SocketAddr) -> Result<Request, Response> {
     let method = Method::from(rq.method());
     let url = rq.url().to_string();
@@ -543,28 +613,28 @@ fn read_request(rq: &mut tiny_http::Request, remote: SocketAddr) -> Result<Reque
         })
         .collect();
     let declared = rq.body_length().unwrap_or(0);
-    let upload = path == UPLOAD_PATH
-        && method == Method::Post
-        && declared > MAX_BODY
-        && headers.iter().any(|(k, _)| k == "cookie");
-    let limit = if upload { MAX_UPLOAD } else { MAX_BODY };
+    if streams_body(method, &path, declared, &headers) {
+        if declared as u64 > MAX_UPLOAD {
+            return Err(Response::error(
+                413,
+                &format!(
+                    "the upload is larger than {} GiB, the most a restore takes",
+                    MAX_UPLOAD >> 30
+                ),
+            ));
+        }
+        return Ok(Request {
+            method,
+            path,
+            query,
+            headers,
+            remote,
+            body: Vec::new(),
+        });
+    }
+    let limit = MAX_BODY;
     if declared > limit {
         return Err(too_large());
-    }
-    if upload
-        && UPLOADING
-            .compare_exchange(
-                false,
-                true,
-                std::sync::atomic::Ordering::SeqCst,
-                std::sync::atomic::Ordering::SeqCst,
-            )
-            .is_err()
-    {
-        return Err(Response::error(
-            503,
-            "another backup is being uploaded; try again when it has finished",
-        ));
     }
     let mut body = Vec::new();
     let read = if matches!(method, Method::Post | Method::Put | Method::Patch) {
@@ -573,9 +643,6 @@ fn read_request(rq: &mut tiny_http::Request, remote: SocketAddr) -> Result<Reque
     } else {
         Ok(())
     };
-    if upload {
-        UPLOADING.store(false, std::sync::atomic::Ordering::SeqCst);
-    }
     if let Err(e) = read {
         return Err(Response::error(
             400,

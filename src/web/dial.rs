@@ -42,7 +42,11 @@ fn outcome(r: &Result<dial::Rang, DialError>) -> (&'static str, u16) {
         Err(DialError::Refused) => ("dial.refused", 502),
         Err(DialError::NoAnswer(_)) => ("dial.no_answer", 502),
         Err(DialError::PhoneError(_)) => ("dial.phone_error", 502),
-        Err(DialError::AmiFailed(_)) => ("dial.ami_failed", 502),
+        // Asterisk answered, and said no (an unknown extension or context): the settings are to be
+        // fixed, like a missing desk phone, so not a gateway error.
+        Err(DialError::AmiFailed(_)) => ("dial.ami_failed", 409),
+        Err(DialError::AmiUnreachable(_)) => ("dial.ami_unreachable", 502),
+        Err(DialError::AmiRefused) => ("dial.ami_refused", 502),
         Err(DialError::Store(_)) => ("dial.store", 503),
     }
 }
@@ -88,7 +92,15 @@ pub fn post(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         Err(e) => log::warn!("click-to-call for user '{}' failed: {e}", me.s.name),
     }
     let (key, status) = outcome(&result);
-    let message = me.t(key);
+    // Asterisk's own reason (`Extension does not exist.`) tells the admin what to fix; it is English,
+    // as Asterisk writes it, after the translated sentence.
+    let message = match &result {
+        Err(DialError::AmiFailed(why)) if !why.trim().is_empty() => {
+            format!("{} (Asterisk: {})", me.t(key), why.trim())
+        }
+        _ => me.t(key).to_string(),
+    };
+    let message = message.as_str();
     if wants_json(req) {
         return super::secure(Response::json(
             status,

@@ -16,6 +16,7 @@ pub mod operators;
 pub mod reports;
 pub mod session;
 pub mod settings_page;
+pub mod upload_stream;
 pub mod setup;
 pub mod users;
 

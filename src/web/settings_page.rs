@@ -4,6 +4,7 @@
 use maud::html;
 
 use super::layout::{csrf, layout, notice};
+use super::upload_stream::{Multipart, UploadError};
 use super::{form_of, gate, page, store_error, text, Me};
 use crate::http::routes::Params;
 use crate::http::{tls, Ctx, Request, Response};
@@ -224,27 +225,45 @@ impl Drop for TempFile {
     }
 }
 
+/// The page for an upload whose CSRF token is missing or wrong.
+fn csrf_refused(me: &Me) -> Response {
+    page(
+        403,
+        super::layout::message(me, me.t("csrf.title"), me.t("csrf.text")),
+    )
+}
+
 /// `POST /settings/restore`: an uploaded backup replaces the data. The file is checked completely
 /// (SQLite, sound, a ringbook database no newer than this one) and brought up to date on a working
 /// copy beside the database before one transaction swaps every row; a bad file changes nothing.
+///
+/// The upload is streamed (`upload_stream.rs`): a large body is still on the connection when this
+/// runs (`Ctx::take_upload`), so the session is checked before a byte of it is read, the CSRF field
+/// (which the form sends before the file) before the file is written, and the file goes straight to
+/// the working copy: a backup of hundreds of MB never sits in memory.
 pub fn restore(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     let me = match gate(ctx, req, true) {
         Ok(m) => m,
         Err(r) => return r,
     };
-    let parts = match upload_of(ctx, &me, req) {
-        Ok(p) => p,
-        Err(r) => return r,
+    let body: Box<dyn std::io::Read + '_> = match ctx.take_upload() {
+        Some(streamed) => Box::new(streamed),
+        None => Box::new(&req.body[..]),
     };
-    let data = part(&parts, "backup");
-    if data.is_empty() {
-        return render_status(
-            ctx,
-            &me,
-            Some(("error", me.t("settings.restore_choose"))),
-            400,
-        );
-    }
+    let refused = |ctx: &Ctx, e: UploadError| match e {
+        UploadError::Write(e) => {
+            let msg = format!("the backup could not be saved for checking: {e}");
+            render_status(ctx, &me, Some(("error", &msg)), 500)
+        }
+        e => render_status(ctx, &me, Some(("error", &e.to_string())), 400),
+    };
+    let mut form = match Multipart::new(req.header("content-type").unwrap_or(""), body) {
+        Ok(f) => f,
+        Err(e) => return refused(ctx, e),
+    };
+    let csrf_ok = |token: &Option<String>| {
+        me.csrf_ok(&[("csrf".to_string(), token.clone().unwrap_or_default())])
+    };
     let db = ctx.app.store.path();
     let dir = db
         .parent()
@@ -254,9 +273,49 @@ pub fn restore(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         ".ringbook-restore-{}.db",
         crate::auth::random_token(12)
     )));
-    if let Err(e) = std::fs::write(&work.0, data) {
-        let msg = format!("the backup could not be saved for checking: {e}");
-        return render_status(ctx, &me, Some(("error", &msg)), 500);
+    let mut token = None;
+    let mut size = 0;
+    loop {
+        let head = match form.next_part() {
+            Ok(Some(h)) => h,
+            Ok(None) => break,
+            Err(e) => return refused(ctx, e),
+        };
+        let step = match head.name.as_str() {
+            "csrf" => form.text(1024).map(|t| token = Some(t)),
+            "backup" => {
+                if !csrf_ok(&token) {
+                    return csrf_refused(&me);
+                }
+                let file = match std::fs::File::create(&work.0) {
+                    Ok(f) => f,
+                    Err(e) => return refused(ctx, UploadError::Write(e)),
+                };
+                let mut out = std::io::BufWriter::with_capacity(256 * 1024, file);
+                form.copy(&mut out, crate::http::MAX_UPLOAD).and_then(|n| {
+                    use std::io::Write;
+                    out.flush().map_err(UploadError::Write)?;
+                    size = n;
+                    Ok(())
+                })
+            }
+            // Any other field is skipped by the next `next_part`.
+            _ => Ok(()),
+        };
+        if let Err(e) = step {
+            return refused(ctx, e);
+        }
+    }
+    if !csrf_ok(&token) {
+        return csrf_refused(&me);
+    }
+    if size == 0 {
+        return render_status(
+            ctx,
+            &me,
+            Some(("error", me.t("settings.restore_choose"))),
+            400,
+        );
     }
     let summary = match store::restore::check(&work.0) {
         Ok(s) => s,
