@@ -474,3 +474,50 @@ fn a_silent_asterisk_is_given_up_on_in_time() {
     assert_eq!(status, 502, "{j}");
     assert!(message(&j).contains("could not be reached"), "{j}");
 }
+
+/// The AMI secret, once saved, never comes back to the browser: the Settings page shows only that it
+/// is set. Saving the page again with the field left empty keeps it (the next call still logs in with
+/// it), and the Remove box clears it.
+#[test]
+fn the_settings_page_never_shows_the_ami_secret_and_an_empty_field_keeps_it() {
+    let srv = office();
+    let (port, seen) = fake_ami(Answer::Queued);
+    let mut admin = Client::login(&srv, "owner", PASSWORD);
+    set_up_ami(&mut admin, port, AMI_SECRET);
+
+    let page = admin.get("/settings").text();
+    assert!(!page.contains(AMI_SECRET), "the secret is on the page");
+    assert!(
+        page.contains("name=\"clear:ami.secret\""),
+        "no way to remove it"
+    );
+
+    // The whole form saved again, the password field empty as the browser sends it.
+    let token = csrf_of(&page);
+    let r = admin.post(
+        "/settings",
+        &[("csrf", &token), ("ami.secret", ""), ("ami.user", AMI_USER)],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(!r.text().contains(AMI_SECRET));
+    assert_eq!(
+        srv.db.ok(&["settings", "get", "ami.secret"]).trim(),
+        AMI_SECRET
+    );
+    let mut eva = eva(&srv, &mut admin);
+    let (status, j) = dial(&mut eva, "+49 30 1234567");
+    assert_eq!(status, 200, "{j}");
+    assert_eq!(get(&dial_connection(&seen)[0], "Secret"), Some(AMI_SECRET));
+
+    let token = admin.token("/settings");
+    let r = admin.post(
+        "/settings",
+        &[
+            ("csrf", &token),
+            ("ami.secret", ""),
+            ("clear:ami.secret", "1"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(srv.db.ok(&["settings", "get", "ami.secret"]).trim(), "");
+}

@@ -25,7 +25,19 @@ fn render_status(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>, status: u16) -> 
             @for spec in settings::SPECS {
                 label {
                     code { (spec.key) }
-                    input name=(spec.key) value=(s.get(spec.key));
+                    // A credential never goes back to the browser (a page left open, a shoulder, the
+                    // browser's form cache): the field is empty, says whether a value is set, and an
+                    // empty field keeps it. The box next to it removes it.
+                    @if settings::SECRETS.contains(&spec.key) {
+                        @let set = !s.get(spec.key).is_empty();
+                        input type="password" name=(spec.key) value="" autocomplete="new-password"
+                            placeholder=(me.t(if set { "settings.secret_set" } else { "settings.secret_unset" }));
+                        @if set {
+                            span.clear-secret { input type="checkbox" name=(format!("clear:{}", spec.key)) value="1"; " " (me.t("settings.secret_clear")) }
+                        }
+                    } @else {
+                        input name=(spec.key) value=(s.get(spec.key));
+                    }
                     small.muted { (spec.description) }
                 }
             }
@@ -371,13 +383,24 @@ pub fn post(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     };
     let mut changes = Vec::new();
     for spec in settings::SPECS {
-        let Some(v) = form
+        let Some(mut v) = form
             .iter()
             .find(|(k, _)| k == spec.key)
             .map(|_| text(&form, spec.key))
         else {
             continue;
         };
+        if settings::SECRETS.contains(&spec.key) {
+            // The form never shows a credential, so an empty field means "keep it"; the box removes it.
+            let clear = form
+                .iter()
+                .any(|(k, _)| *k == format!("clear:{}", spec.key));
+            if clear {
+                v = "";
+            } else if v.is_empty() {
+                continue;
+            }
+        }
         if v == ctx.settings().get(spec.key) {
             continue;
         }
