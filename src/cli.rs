@@ -209,6 +209,18 @@ pub enum OutboxCmd {
     Retry { id: i64 },
     /// Give up on a pending or dead row.
     Skip { id: i64 },
+    /// Queue the calls of a past period for a connector (propstack, crmsenior or webhook), as if they
+    /// happened now: for an office that connects its CRM after months of calls. Calls already queued
+    /// or delivered to it are not sent again.
+    Backfill {
+        connector: String,
+        /// The first day (2026-11-01), or a time; from midnight UTC.
+        #[arg(long)]
+        since: String,
+        /// The end, exclusive (default: now).
+        #[arg(long)]
+        until: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -711,6 +723,43 @@ fn outbox_cmd(store: &Store, cmd: &OutboxCmd) -> Result<(), String> {
                 ));
             }
             println!("outbox row {id} queued again");
+            Ok(())
+        }
+        OutboxCmd::Backfill {
+            connector,
+            since,
+            until,
+        } => {
+            let Some(connector) = outbox::CONNECTORS
+                .iter()
+                .find(|c| **c == connector.as_str())
+            else {
+                return Err(format!(
+                    "'{connector}' is not a connector; use one of: {}",
+                    outbox::CONNECTORS.join(", ")
+                ));
+            };
+            let settings = load_settings(store)?;
+            let url_key = format!("sync.{connector}.url");
+            if settings.get(&url_key).trim().is_empty() {
+                return Err(format!(
+                    "the {connector} connector is off: set {url_key} first, or the rows would wait for nothing"
+                ));
+            }
+            let since = journal::time::parse(since)?;
+            let until = time_or_now(until)?;
+            if until <= since {
+                return Err("--until must be after --since".into());
+            }
+            let now = outbox::now_ms();
+            let added = store
+                .write(move |tx| outbox::backfill(tx, connector, since, until, now))
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{added} outbox rows queued for {connector} (calls from {} to {})",
+                journal::time::format(since),
+                journal::time::format(until)
+            );
             Ok(())
         }
         OutboxCmd::Skip { id } => {

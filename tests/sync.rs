@@ -1041,3 +1041,63 @@ fn a_row_the_crm_always_refuses_with_a_5xx_does_not_block_the_others() {
         "counted against the row: {j}"
     );
 }
+
+/// An office that connects its CRM after weeks of calls queues the old ones with `outbox backfill`:
+/// each call arrives with the steps it would have had live, in order, and a second backfill (or a
+/// call that was already delivered) sends nothing twice.
+#[test]
+fn backfill_sends_past_calls_once_with_their_steps_in_order() {
+    let db = office("sync-backfill", &[]);
+    let key = db.key("journal");
+    let srv = Server::start(db);
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        - 7200;
+    post(&srv, &key, &call("bf-1", "in", true, t0));
+    post(&srv, &key, &call("bf-2", "in", false, t0 + 300));
+    post(&srv, &key, &call("bf-3", "out", true, t0 + 600));
+    // No connector yet: nothing is queued while the calls happen.
+    assert!(srv.db.ok(&["outbox", "list"]).trim().lines().count() <= 1);
+
+    let out = srv
+        .db
+        .cli(&["outbox", "backfill", "webhook", "--since", "2020-01-01"]);
+    assert!(!out.status.success(), "a connector that is off is refused");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sync.webhook.url"));
+    let out = srv
+        .db
+        .cli(&["outbox", "backfill", "zoho", "--since", "2020-01-01"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("propstack, crmsenior, webhook"));
+
+    let fake = Fake::start("{}");
+    set(&srv, "sync.webhook.url", &format!("{}/hook", fake.url));
+    let since = (t0 - 60).to_string();
+    let first = srv
+        .db
+        .ok(&["outbox", "backfill", "webhook", "--since", &since]);
+    // ringing + answered + ended, ringing + ended, ringing + answered + ended.
+    assert!(first.starts_with("8 outbox rows queued"), "{first}");
+    let seen = fake.wait_for(8, 20);
+    let per = webhook_steps(&seen);
+    let mut steps: Vec<Vec<String>> = per.values().cloned().collect();
+    steps.sort_by_key(|s| s.len());
+    assert_eq!(
+        steps,
+        [
+            vec!["ringing", "ended"],
+            vec!["ringing", "answered", "ended"],
+            vec!["ringing", "answered", "ended"],
+        ]
+        .map(|v| v.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+        "{per:?}"
+    );
+    let again = srv
+        .db
+        .ok(&["outbox", "backfill", "webhook", "--since", &since]);
+    assert!(again.starts_with("0 outbox rows queued"), "{again}");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(fake.seen().len(), 8, "nothing is sent twice");
+}

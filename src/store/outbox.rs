@@ -255,6 +255,49 @@ pub fn retry(tx: &Connection, id: i64, now: i64) -> Result<bool> {
     )? == 1)
 }
 
+/// Queues, for `connector`, every ended call that started in `[since, until)` with the steps a live
+/// call would have produced (ringing, answered when it was, ended), in call order: an office that
+/// connects its CRM gets the calls from before, too. The idempotency keys are the live ones, so a call
+/// already queued or delivered is not sent again. Returns the rows added.
+pub fn backfill(
+    tx: &Connection,
+    connector: &str,
+    since: i64,
+    until: i64,
+    now: i64,
+) -> Result<usize> {
+    let mut rows = Vec::new();
+    for kind in [ChangeKind::Ringing, ChangeKind::Answered, ChangeKind::Ended] {
+        for step in steps(connector, kind) {
+            rows.push((*step, kind == ChangeKind::Answered));
+        }
+    }
+    let mut added = 0;
+    // One statement per call keeps the steps of a call in order (outbox ids decide the order of
+    // delivery) and the calls in the order they happened.
+    let mut calls = tx.prepare_cached(
+        "SELECT id, started_at, answered_at IS NOT NULL FROM calls
+         WHERE started_at >= ?1 AND started_at < ?2 AND ended_at IS NOT NULL AND suppressed IS NULL
+         ORDER BY started_at, id",
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO outbox(connector, call_id, step, idem_key, next_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5)",
+    )?;
+    let mut found = calls.query(params![since, until])?;
+    while let Some(r) = found.next()? {
+        let (id, started, answered): (i64, i64, bool) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        for (step, needs_answer) in &rows {
+            if *needs_answer && !answered {
+                continue;
+            }
+            let key = format!("ringbook-{id}-{started}-{connector}-{step}");
+            added += insert.execute(params![connector, id, step, key, now])?;
+        }
+    }
+    Ok(added)
+}
+
 /// Gives up on a pending or dead row by hand. Returns false when there is no such row or it was
 /// already delivered.
 pub fn skip(tx: &Connection, id: i64, now: i64) -> Result<bool> {
