@@ -10,8 +10,9 @@
 #
 # The same database also gets a year of demo calls (1,000,000 by default) for the call-log and report
 # timings, which are read from each page's Server-Timing header (server time, not the network). The
-# mixed-load row is the lookup p99 at half load while journal events stream in, weekly reports run and
-# the outbox drains to a slow fake CRM.
+# mixed-load row is the lookup p99 at half load while journal events stream in and weekly reports run;
+# the drain row is the lookup p99 at half load while the outbox drains a backlog to a slow fake CRM
+# (50 ms an answer), to set beside the plain half-load p99.
 # The slow-client row holds 500 idle and slowloris connections during lookups at 5,000/s. The outbox
 # drain row comes from src/bin/drainbench.rs.
 #
@@ -99,15 +100,13 @@ EOF
 )
 sleep 0.3
 
-# A slow CRM (50 ms an answer) behind the webhook connector: the calls journaled during the mixed-load
-# run are drained to it while the lookups are measured, so that row also shows a drain never slows a
-# lookup. The setting is removed again at the end, so the demo database stays as it was.
+# A slow CRM (50 ms an answer) for the drain row; the webhook connector is turned on only for that row
+# and off again at the end, so the demo database stays as it was.
 FAKE_PID=""
 FPORT=$(free_port)
 "$PWD/target/release/fakecrm" --listen "127.0.0.1:$FPORT" --mode slow >/dev/null 2>&1 &
 FAKE_PID=$!
-"$BIN" --db "$DB" settings set sync.webhook.url "http://127.0.0.1:$FPORT/hook" >/dev/null
-"$BIN" --db "$DB" settings set sync.rate_per_minute 0 >/dev/null
+"$BIN" --db "$DB" settings set sync.webhook.url "" >/dev/null
 
 "$BIN" --db "$DB" --listen "$ADDR" 2>"$OUT/server.log" &
 SERVER=$!
@@ -146,7 +145,18 @@ MIXED=$("$LOADGEN" --addr "$ADDR" --targets "$TARGETS" --connections "$CONNECTIO
 wait "$INGEST_PID" "$REPORTS_PID"
 MIXED_INGEST=$(cat "$OUT/mixed-ingest.json")
 MIXED_REPORTS=$(cat "$OUT/mixed-reports.json")
-MIXED_DRAINED=$(curl -sf "http://127.0.0.1:$FPORT/_stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['unique'])")
+
+echo "== lookups at half load while the outbox drains to a slow CRM" >&2
+"$BIN" --db "$DB" settings set sync.rate_per_minute 0 >/dev/null
+"$BIN" --db "$DB" settings set sync.webhook.url "http://127.0.0.1:$FPORT/hook" >/dev/null
+# The last two days of demo calls as a backlog (far more than a 50 ms CRM takes in one run).
+BACKFILL=$("$BIN" --db "$DB" outbox backfill webhook --since "$(( $(date +%s) - 2 * 86400 ))")
+echo "   $BACKFILL" >&2
+# The sync worker re-reads settings changed by another process within 2 s.
+sleep 3
+DRAINING=$("$LOADGEN" --addr "$ADDR" --targets "$TARGETS" --connections "$CONNECTIONS" --seconds "$RUN_SECONDS" --rate "$HALF_RATE" --header "X-Api-Key: $KEY")
+DRAINED=$(curl -sf "http://127.0.0.1:$FPORT/_stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['unique'])")
+"$BIN" --db "$DB" settings set sync.webhook.url "" >/dev/null
 
 echo "== lookups at 5,000/s while 500 idle and slowloris connections are held" >&2
 python3 - "$ADDR" 500 "$((RUN_SECONDS + 6))" >"$OUT/slow-clients.txt" <<'PYEOF' &
@@ -243,6 +253,7 @@ import json, sys
 full, half, ngx = json.loads('''$FULL'''), json.loads('''$HALF'''), json.loads('''$NGINX''')
 ing, base = json.loads('''$INGEST'''), json.loads('''$BASELINE''')
 pages, mixed, slow = json.loads('''$PAGES'''), json.loads('''$MIXED'''), json.loads('''$SLOW''')
+draining = json.loads('''$DRAINING''')
 mixed_ingest, mixed_reports = json.loads('''$MIXED_INGEST'''), json.loads('''$MIXED_REPORTS''')
 drain = json.loads('''$DRAIN''')
 fig = {
@@ -263,7 +274,8 @@ fig = {
     "report_contact_p95_ms": pages["report_contact"]["p95"],
     "mixed_lookup_p99_ms": mixed["p99_us"] / 1000, "mixed_lookup_per_s": round(mixed["rate"]),
     "mixed_ingest_per_s": round(mixed_ingest["rate"]), "mixed_reports": mixed_reports["reports"],
-    "mixed_drained_to_slow_crm": $MIXED_DRAINED,
+    "draining_lookup_p99_ms": draining["p99_us"] / 1000, "draining_lookup_per_s": round(draining["rate"]),
+    "drained_to_slow_crm": $DRAINED, "draining_errors": draining["errors"] + draining["non_2xx"],
     "mixed_errors": mixed["errors"] + mixed["non_2xx"] + mixed_ingest["errors"] + mixed_ingest["non_2xx"],
     "slow_clients_lookup_p99_ms": slow["p99_us"] / 1000, "slow_clients_lookup_per_s": round(slow["rate"]),
     "slow_clients_threads": $SLOW_THREADS, "slow_clients_rss_mb": round($SLOW_RSS_KB / 1024, 1),
@@ -286,7 +298,8 @@ rows = [
     ("one commit per event (baseline)", f'{fig["baseline_events_per_s"]:,}/s', ""),
     ("group commit / baseline", f'{fig["ingest_ratio"]}×', "≥ 20×"),
     ("ingest errors", str(fig["ingest_errors"]), "0"),
-    (f'lookup p99 under mixed load ({fig["mixed_lookup_per_s"]:,} lookups/s + {fig["mixed_ingest_per_s"]:,} events/s + {fig["mixed_reports"]} weekly reports + {fig["mixed_drained_to_slow_crm"]:,} outbox rows drained to a slow CRM)', f'{fig["mixed_lookup_p99_ms"]:.2f} ms', "≤ 20 ms"),
+    (f'lookup p99 under mixed load ({fig["mixed_lookup_per_s"]:,} lookups/s + {fig["mixed_ingest_per_s"]:,} events/s + {fig["mixed_reports"]} weekly reports)', f'{fig["mixed_lookup_p99_ms"]:.2f} ms', "≤ 20 ms"),
+    (f'lookup p99 at half load while {fig["drained_to_slow_crm"]:,} outbox rows drain to a slow CRM (50 ms an answer)', f'{fig["draining_lookup_p99_ms"]:.2f} ms', "as at half load"),
     (f'call-log page, {fig["calls"]:,} calls (server p50 / p95)', f'{fig["calllog_p50_ms"]} / {fig["calllog_p95_ms"]} ms', "≤ 20 ms"),
     ("call log filtered / searched (server p95)", f'{fig["calllog_filtered_p95_ms"]} / {fig["calllog_search_p95_ms"]} ms', "≤ 20 ms"),
     ("weekly report by employee (server p50 / p95)", f'{fig["report_p50_ms"]} / {fig["report_p95_ms"]} ms', "≤ 100 ms"),
