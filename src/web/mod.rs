@@ -16,8 +16,8 @@ pub mod operators;
 pub mod reports;
 pub mod session;
 pub mod settings_page;
-pub mod upload_stream;
 pub mod setup;
+pub mod upload_stream;
 pub mod users;
 
 use jiff::tz::TimeZone;
