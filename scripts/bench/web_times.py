@@ -86,6 +86,8 @@ out = {
         ["/calls?direction=in&status=missed", "/calls?direction=out", "/calls?status=answered&direction=in"], 60
     ),
     "calllog_search": measure(["/calls?q=0301", "/calls?q=Demo", "/calls?q=%2B4930"], 30),
+    # Names: one nobody has (the whole index is asked and nothing found), two words, a common one.
+    "calllog_name": measure(["/calls?q=Zyxwvu", "/calls?q=Anna%20Sch", "/calls?q=Bianchi"], 30),
     "report_employee": measure([f"/reports?week={w}" for w in weeks], 30),
     "report_contact": measure([f"/reports?week={w}&by=contact" for w in weeks], 30),
 }
