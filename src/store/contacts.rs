@@ -91,6 +91,7 @@ pub fn update(tx: &Connection, id: ContactId, p: &Prepared) -> Result<()> {
 }
 
 pub fn delete(tx: &Connection, id: ContactId) -> Result<()> {
+    super::directory::unindex_contact(tx, id)?;
     let n = tx.execute("DELETE FROM contacts WHERE id = ?1", [id.0])?;
     if n == 0 {
         return Err(StoreError::NotFound(format!("contact {id}")));
@@ -358,6 +359,7 @@ pub fn mirror_replace(
     let mut del = tx.prepare_cached("DELETE FROM contacts WHERE id = ?1")?;
     for (id, upstream) in old {
         if !upstream.as_deref().is_some_and(|u| keep.contains(u)) {
+            super::directory::unindex_contact(tx, ContactId(id))?;
             deleted += del.execute([id])?;
         }
     }

@@ -3,12 +3,19 @@
 //!
 //! The keys (`contacts.sort_name`, `search_words`, `search_t9`) are computed by
 //! `phonebook::search_keys` and written here on every insert and update of a contact, so they can never
-//! disagree with the names. Word and T9 searches are `LIKE '% key%'` scans over one column: phone-book
-//! sizes (thousands of contacts) make that a few milliseconds, and it spares an index row per word.
-//! Browsing and paging in name order use the `contacts_by_sort_name` index.
+//! disagree with the names. Browsing and paging in name order use the `contacts_by_sort_name` index.
+//!
+//! Word searches (the phone books' and the call log's search by name) go through `contact_words`, an
+//! FTS5 index of `search_words` (schema step 10) written beside the column in the same transaction, and
+//! by every delete of a contact: each typed word is a prefix query there, so a name
+//! among a million contacts costs milliseconds instead of a `LIKE` over every contact. FTS5 writes a
+//! transaction's words as one sorted segment, so contact writes don't pay for random index inserts.
+//! Words the index can't answer exactly (see [`word_search`]) fall back to the `LIKE '% word%'` scan;
+//! the answer is the same either way. T9 keys stay a `LIKE` scan: every T9 search is also a substring
+//! search of the numbers' digits, which scans anyway.
 
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::{Reader, Result};
 use crate::contacts::{Contact, ContactId, Phone, PhoneKind};
@@ -42,9 +49,49 @@ fn like_escape(s: &str) -> String {
         .replace('_', "\\_")
 }
 
+/// `search_words LIKE` pattern: `word` starts one of the words.
+pub(super) fn word_like(word: &str) -> String {
+    format!("% {}%", like_escape(word))
+}
+
+/// How typed words are looked up in the word index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum WordSearch {
+    /// An FTS5 query over `contact_words`: every word a quoted prefix term, all of them required.
+    Match(String),
+    /// A word has an ASCII character other than a letter, digit or space: no stored word has one
+    /// (`search_words` holds only letters and digits between its spaces), so nothing matches.
+    Nothing,
+    /// A word the index can't answer exactly (empty, or with a space in it): the `LIKE` scan.
+    Scan,
+}
+
+/// Reads typed (folded) words for the word index, so that it finds exactly what
+/// `search_words LIKE '% word%'` finds for each word. The `ascii` tokenizer splits at every ASCII
+/// character that is not a letter or digit and keeps non-ASCII ones, and folds ASCII case as `LIKE`
+/// does; so a word of letters, digits and non-ASCII characters is one token on both sides.
+pub(super) fn word_search(words: &[String]) -> WordSearch {
+    if words.is_empty() {
+        return WordSearch::Scan;
+    }
+    let odd = |c: char| c.is_ascii() && !c.is_ascii_alphanumeric() && c != ' ';
+    if words.iter().any(|w| w.chars().any(odd)) {
+        return WordSearch::Nothing;
+    }
+    if words.iter().any(|w| w.is_empty() || w.contains(' ')) {
+        return WordSearch::Scan;
+    }
+    let terms: Vec<String> = words
+        .iter()
+        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+        .collect();
+    WordSearch::Match(terms.join(" "))
+}
+
 impl Filter {
     /// The WHERE clause over `contacts c`, pushing its parameters (numbered `?N`) onto `params`.
-    fn where_sql(&self, params: &mut Vec<Value>) -> String {
+    /// `words` is how this filter's words are searched (see [`Reader::word_plan`]).
+    fn where_sql(&self, params: &mut Vec<Value>, words: &WordSearch) -> String {
         let bind = |params: &mut Vec<Value>, v: String| {
             params.push(Value::Text(v));
             format!("?{}", params.len())
@@ -53,15 +100,26 @@ impl Filter {
             vec!["EXISTS (SELECT 1 FROM phones p0 WHERE p0.contact_id = c.id)".to_string()];
         let mut any = Vec::new();
         if !self.words.is_empty() {
-            let all: Vec<String> = self
-                .words
-                .iter()
-                .map(|w| {
-                    let p = bind(params, format!("% {}%", like_escape(w)));
-                    format!("c.search_words LIKE {p} ESCAPE '\\'")
-                })
-                .collect();
-            any.push(format!("({})", all.join(" AND ")));
+            match words {
+                WordSearch::Match(q) => {
+                    let p = bind(params, q.clone());
+                    any.push(format!(
+                        "c.id IN (SELECT rowid FROM contact_words WHERE contact_words MATCH {p})"
+                    ));
+                }
+                WordSearch::Nothing => any.push("0".to_string()),
+                WordSearch::Scan => {
+                    let all: Vec<String> = self
+                        .words
+                        .iter()
+                        .map(|w| {
+                            let p = bind(params, word_like(w));
+                            format!("c.search_words LIKE {p} ESCAPE '\\'")
+                        })
+                        .collect();
+                    any.push(format!("({})", all.join(" AND ")));
+                }
+            }
         }
         if let Some(t) = &self.t9 {
             let p = bind(params, format!("% {}%", like_escape(t)));
@@ -117,8 +175,9 @@ pub struct EntryRow {
     pub numbers_of_contact: i64,
 }
 
-/// Writes a contact's search keys. Called by `store::contacts::insert` and `update` in the same
-/// transaction, so the keys always match the names.
+/// Writes a contact's search keys, and its words into the word index when they changed (a mirror
+/// refresh rewrites every contact, most of them unchanged). Called by `store::contacts::insert` and
+/// `update` in the same transaction, so the keys always match the names.
 pub fn index_contact(
     tx: &Connection,
     id: ContactId,
@@ -127,10 +186,55 @@ pub fn index_contact(
     company: &str,
 ) -> Result<()> {
     let k = phonebook::search_keys(first, last, company);
+    let old: Option<String> = tx
+        .prepare_cached("SELECT search_words FROM contacts WHERE id = ?1")?
+        .query_row([id.0], |r| r.get(0))
+        .optional()?
+        .flatten();
     let mut st = tx.prepare_cached(
         "UPDATE contacts SET sort_name = ?2, search_words = ?3, search_t9 = ?4 WHERE id = ?1",
     )?;
-    st.execute(params![id.0, k.sort_name, k.words, k.t9])?;
+    if st.execute(params![id.0, k.sort_name, k.words, k.t9])? == 0
+        || old.as_deref() == Some(k.words.as_str())
+    {
+        return Ok(());
+    }
+    if let Some(old) = old {
+        // External content: FTS5 removes exactly the words it is handed.
+        tx.prepare_cached(
+            "INSERT INTO contact_words(contact_words, rowid, search_words) VALUES ('delete', ?1, ?2)",
+        )?
+        .execute(params![id.0, old])?;
+    }
+    tx.prepare_cached("INSERT INTO contact_words(rowid, search_words) VALUES (?1, ?2)")?
+        .execute(params![id.0, k.words])?;
+    Ok(())
+}
+
+/// Removes a contact's words from the word index; `store::contacts` calls it on every delete of a
+/// contact, before the DELETE, in the same transaction.
+pub fn unindex_contact(tx: &Connection, id: ContactId) -> Result<()> {
+    let old: Option<String> = tx
+        .prepare_cached("SELECT search_words FROM contacts WHERE id = ?1")?
+        .query_row([id.0], |r| r.get(0))
+        .optional()?
+        .flatten();
+    if let Some(old) = old {
+        tx.prepare_cached(
+            "INSERT INTO contact_words(contact_words, rowid, search_words) VALUES ('delete', ?1, ?2)",
+        )?
+        .execute(params![id.0, old])?;
+    }
+    Ok(())
+}
+
+/// Indexes the words of every contact anew (FTS5 reads them from `contacts`), after a restore copied
+/// the contacts: the index is rebuilt from them rather than copied from FTS5's internal tables.
+pub fn rebuild_word_index(tx: &Connection) -> Result<()> {
+    tx.execute(
+        "INSERT INTO contact_words(contact_words) VALUES ('rebuild')",
+        [],
+    )?;
     Ok(())
 }
 
@@ -152,7 +256,29 @@ pub fn index_missing(tx: &Connection, limit: usize) -> Result<usize> {
     Ok(rows.len())
 }
 
+/// From this many contacts matching the typed words on, a phone-book search walks the name order
+/// checking each contact's `search_words` (a page fills after a few rows) instead of reading every
+/// hit from the word index and sorting them (1M demo contacts: `b` 0.1 ms walking, 260 ms sorting).
+const BROAD: i64 = 3_000;
+
 impl Reader {
+    /// How a phone-book search looks for the filter's words: through the word index, unless they
+    /// match at least [`BROAD`] contacts. Counting stops there; for prefixes of up to three
+    /// characters FTS5 reads the hits in order from its prefix index, so that costs little.
+    fn word_plan(&self, filter: &Filter) -> Result<WordSearch> {
+        let plan = word_search(&filter.words);
+        if let WordSearch::Match(q) = &plan {
+            let mut st = self.conn().prepare_cached(
+                "SELECT count(*) FROM (SELECT 1 FROM contact_words WHERE contact_words MATCH ?1 LIMIT ?2)",
+            )?;
+            let hits: i64 = st.query_row(params![q, BROAD], |r| r.get(0))?;
+            if hits >= BROAD {
+                return Ok(WordSearch::Scan);
+            }
+        }
+        Ok(plan)
+    }
+
     /// The numbers of matching contacts in name order (then the contact's own order of numbers),
     /// `limit` rows from `offset`.
     pub fn directory_entries(
@@ -162,7 +288,7 @@ impl Reader {
         limit: usize,
     ) -> Result<Vec<EntryRow>> {
         let mut values = Vec::new();
-        let cond = filter.where_sql(&mut values);
+        let cond = filter.where_sql(&mut values, &self.word_plan(filter)?);
         values.push(Value::Integer(limit as i64));
         let lim = values.len();
         values.push(Value::Integer(offset as i64));
@@ -203,7 +329,7 @@ impl Reader {
         limit: usize,
     ) -> Result<Vec<(String, Contact)>> {
         let mut values = Vec::new();
-        let mut cond = filter.where_sql(&mut values);
+        let mut cond = filter.where_sql(&mut values, &self.word_plan(filter)?);
         if let Some((name, id)) = after {
             values.push(Value::Text(name.clone()));
             let n = values.len();
@@ -233,7 +359,7 @@ impl Reader {
     /// Whether any contact matches (to show only the A–Z groups that have someone in them).
     pub fn directory_any(&self, filter: &Filter) -> Result<bool> {
         let mut values = Vec::new();
-        let cond = filter.where_sql(&mut values);
+        let cond = filter.where_sql(&mut values, &self.word_plan(filter)?);
         let sql = format!("SELECT EXISTS (SELECT 1 FROM contacts c WHERE {cond})");
         let mut st = self.conn().prepare_cached(&sql)?;
         Ok(st.query_row(params_from_iter(values), |r| r.get(0))?)
@@ -408,5 +534,281 @@ mod tests {
         assert!(r.directory_any(&t9).unwrap());
         assert_eq!(phonebook::index_missing(&store).unwrap(), 0);
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    /// What the name searches found before the word index: a `LIKE` scan of `search_words`, ids in
+    /// order (`listed`: only contacts with numbers, in name order, as the phone books list them).
+    fn scanned(r: &Reader, words: &[&str], listed: bool, limit: usize) -> Vec<i64> {
+        let mut sql = String::from("SELECT c.id FROM contacts c WHERE 1 = 1");
+        for i in 1..=words.len() {
+            sql.push_str(&format!(" AND c.search_words LIKE ?{i} ESCAPE '\\'"));
+        }
+        if listed {
+            sql.push_str(" AND EXISTS (SELECT 1 FROM phones p WHERE p.contact_id = c.id) ORDER BY c.sort_name, c.id");
+        } else {
+            sql.push_str(" ORDER BY c.id");
+        }
+        sql.push_str(&format!(" LIMIT {limit}"));
+        let mut st = r.conn().prepare(&sql).unwrap();
+        let rows = st
+            .query_map(params_from_iter(words.iter().map(|w| word_like(w))), |r| {
+                r.get(0)
+            })
+            .unwrap();
+        rows.collect::<rusqlite::Result<_>>().unwrap()
+    }
+
+    /// Checks both word searches against the scan for many typed words, odd ones included.
+    fn same_as_scan(r: &Reader) {
+        let queries: &[&[&str]] = &[
+            &["a"],
+            &["an"],
+            &["ann"],
+            &["mu"],
+            &["mue", "an"],
+            &["MU"],
+            &["muller"],
+            &["mullerx"],
+            &["bae"],
+            &["b", "a"],
+            &["anders", "mu"],
+            &["иван"],
+            &["и"],
+            &["Иван"],
+            &["o"],
+            &["ob"],
+            &["o'b"],
+            &["obrien", "o"],
+            &["jean-luc"],
+            &["jeanluc"],
+            &["anna mu"],
+            &["a", ""],
+            &["%"],
+            &["_"],
+            &["\""],
+            &["x\"y"],
+            &["7"],
+            &["2nd"],
+        ];
+        for words in queries {
+            let owned: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+            for limit in [1, 2, 100] {
+                assert_eq!(
+                    r.contact_ids_by_words(&owned, limit).unwrap(),
+                    scanned(r, words, false, limit),
+                    "call log search {words:?}, limit {limit}"
+                );
+            }
+            let f = Filter {
+                words: owned.clone(),
+                ..Filter::default()
+            };
+            let listed: Vec<i64> = r
+                .directory_contacts(&f, None, 100)
+                .unwrap()
+                .into_iter()
+                .map(|(_, c)| c.id.0)
+                .collect();
+            let expected = scanned(r, words, true, 100);
+            assert_eq!(listed, expected, "phone book search {words:?}");
+            assert_eq!(r.directory_any(&f).unwrap(), !expected.is_empty());
+        }
+    }
+
+    /// The word index behind the name searches follows every insert, rename and delete of a contact
+    /// (a mirror replace included) and finds exactly what the `LIKE` scan over `search_words` found.
+    #[test]
+    fn the_word_index_finds_what_the_scan_found() {
+        let path = temp_db("words");
+        let store = Store::open(&path).unwrap();
+        let model = NumberModel::default();
+        let anna = contacts::create(
+            &store,
+            &model,
+            person("Anna", "Müller", "Bäckerei", &["+49301234567"]),
+        )
+        .unwrap();
+        let mut ids = vec![anna];
+        for c in [
+            person("Bernd", "Anders", "", &[]),
+            person("Иван", "Петров", "", &["+74951234567"]),
+            person("Sean", "O'Brien", "2nd Floor", &["+353112345"]),
+            person("Jean-Luc", "Picard", "", &["+33123456789"]),
+            person("", "", "Anna & Anders GmbH", &["+49301234568"]),
+            person("", "", "&", &["+49301234569"]),
+        ] {
+            ids.push(contacts::create(&store, &model, c).unwrap());
+        }
+        let r = store.reader().unwrap();
+        same_as_scan(&r);
+
+        contacts::update(
+            &store,
+            &model,
+            anna,
+            person("Anna", "Schäfer", "", &["+49301234567"]),
+        )
+        .unwrap();
+        let named = |w: &str| r.contact_ids_by_words(&[w.to_string()], 10).unwrap();
+        assert_eq!(named("mu"), Vec::<i64>::new(), "the old name is gone");
+        assert_eq!(named("schae"), [anna.0]);
+        same_as_scan(&r);
+
+        contacts::delete(&store, ids[2]).unwrap();
+        assert_eq!(named("iv"), Vec::<i64>::new(), "a deleted contact is gone");
+        same_as_scan(&r);
+
+        // A mirror replace updates the contacts still upstream and deletes the others.
+        let mirrored = |first: &str, upstream: &str| {
+            let mut c = person(first, "Mirror", "", &["+49301234570"]);
+            c.source = "propstack".into();
+            c.upstream_id = Some(upstream.into());
+            contacts::prepare(&model, c).unwrap()
+        };
+        let batch = vec![mirrored("Ulla", "u1"), mirrored("Vera", "u2")];
+        store
+            .write(move |tx| crate::store::contacts::mirror_replace(tx, "propstack", &batch))
+            .unwrap();
+        assert_eq!(named("mirror").len(), 2);
+        let batch = vec![mirrored("Wanda", "u1")];
+        store
+            .write(move |tx| crate::store::contacts::mirror_replace(tx, "propstack", &batch))
+            .unwrap();
+        assert_eq!(named("mirror").len(), 1);
+        assert_eq!(named("vera"), Vec::<i64>::new());
+        assert_eq!(named("wan").len(), 1);
+        same_as_scan(&r);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    /// The schema step that adds the word index fills it from the contacts already stored, and a
+    /// contact without keys yet gets into it when the backfill computes them.
+    #[test]
+    fn the_word_index_is_filled_for_stored_contacts() {
+        let path = temp_db("words-fill");
+        let before = migrate::MIGRATIONS
+            .iter()
+            .position(|m| m.contains("USING fts5"))
+            .unwrap();
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrate::run_to(&mut conn, before as i64).unwrap();
+            conn.execute(
+                "INSERT INTO contacts(first_name, last_name, created_at, updated_at, sort_name, search_words, search_t9)
+                 VALUES ('Jürgen', 'Öztürk', 0, 0, 'ozturk, jurgen', ' jurgen juergen ozturk oeztuerk', '')",
+                [],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO contacts(first_name, last_name, created_at, updated_at) VALUES ('No', 'Keys', 0, 0)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let r = store.reader().unwrap();
+        let named = |w: &str| r.contact_ids_by_words(&[w.to_string()], 10).unwrap();
+        assert_eq!(named("oez"), [1]);
+        assert_eq!(named("keys"), Vec::<i64>::new());
+        assert_eq!(phonebook::index_missing(&store).unwrap(), 1);
+        assert_eq!(named("keys"), [2]);
+        same_as_scan(&r);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    /// With more contacts than the call log's probe and the phone books' [`BROAD`], a common word is
+    /// found by checking contacts in order and a rare one through the index: the same contacts as
+    /// the scan either way.
+    #[test]
+    fn common_and_rare_words_find_what_the_scan_found() {
+        let path = temp_db("many");
+        let store = Store::open(&path).unwrap();
+        let model = NumberModel::default();
+        let many: Vec<_> = (0..10_100)
+            .map(|i| {
+                let (first, numbers): (String, &[&str]) = match i % 1000 {
+                    7 => ("Rare".into(), &["+49301234567"]),
+                    _ if i % 3 == 0 => (format!("Zed{i}"), &["+49301234568"]),
+                    _ => (format!("Zed{i}"), &[]),
+                };
+                contacts::prepare(&model, person(&first, "Broad", "", numbers)).unwrap()
+            })
+            .collect();
+        contacts::insert_all(&store, many).unwrap();
+        let r = store.reader().unwrap();
+        for words in [
+            &["broad"][..],
+            &["rare"],
+            &["rare", "broad"],
+            &["zed1"],
+            &["zed10099"],
+            &["nobody"],
+        ] {
+            let owned: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+            let found = r.contact_ids_by_words(&owned, 200).unwrap();
+            assert_eq!(found, scanned(&r, words, false, 200), "{words:?}");
+            let f = Filter {
+                words: owned,
+                ..Filter::default()
+            };
+            let listed: Vec<i64> = r
+                .directory_contacts(&f, None, 20)
+                .unwrap()
+                .into_iter()
+                .map(|(_, c)| c.id.0)
+                .collect();
+            assert_eq!(listed, scanned(&r, words, true, 20), "{words:?}");
+        }
+        let rare = r.contact_ids_by_words(&["rare".into()], 200).unwrap();
+        assert_eq!(rare.len(), 11, "beyond the probe too");
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    /// A restore copies the contacts and rebuilds the word index from them: the restored contacts
+    /// are found by name, the replaced ones no longer.
+    #[test]
+    fn a_restore_rebuilds_the_word_index() {
+        let path = temp_db("restore");
+        let backup = path.with_file_name("backup.db");
+        let model = NumberModel::default();
+        {
+            let store = Store::open(&path).unwrap();
+            contacts::create(&store, &model, person("Olga", "Backup", "", &["+4930111"])).unwrap();
+            store.reader().unwrap().backup_into(&backup).unwrap();
+        }
+        let live = path.with_file_name("live.db");
+        let store = Store::open(&live).unwrap();
+        for c in [
+            person("Peter", "Live", "", &["+4930222"]),
+            person("Paula", "Live", "", &["+4930333"]),
+        ] {
+            contacts::create(&store, &model, c).unwrap();
+        }
+        crate::store::restore::check(&backup).unwrap();
+        crate::store::restore::apply(&store, &backup).unwrap();
+        let r = store.reader().unwrap();
+        let named = |w: &str| r.contact_ids_by_words(&[w.to_string()], 10).unwrap();
+        assert_eq!(named("olg"), [1]);
+        assert_eq!(named("live"), Vec::<i64>::new());
+        assert_eq!(named("pa"), Vec::<i64>::new());
+        same_as_scan(&r);
+        contacts::create(&store, &model, person("Paula", "After", "", &["+4930444"])).unwrap();
+        assert_eq!(named("pa").len(), 1);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    #[test]
+    fn typed_words_become_prefix_queries_or_fall_back() {
+        let w =
+            |words: &[&str]| word_search(&words.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            w(&["mu", "иван"]),
+            WordSearch::Match("\"mu\"* \"иван\"*".into())
+        );
+        assert_eq!(w(&["o'b"]), WordSearch::Nothing);
+        assert_eq!(w(&["a\"b"]), WordSearch::Nothing);
+        assert_eq!(w(&["a", ""]), WordSearch::Scan);
+        assert_eq!(w(&["a b"]), WordSearch::Scan);
+        assert_eq!(w(&[]), WordSearch::Scan);
     }
 }

@@ -98,9 +98,11 @@ pub fn check(path: &Path) -> Result<Summary> {
     })
 }
 
+/// The ordinary tables, whose rows are copied. Virtual tables (the FTS5 word index) and their
+/// internal tables are left out: they are rebuilt from the copied rows.
 fn tables(conn: &Connection) -> Result<Vec<String>> {
     let mut st = conn.prepare(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
     )?;
     let rows = st.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -162,6 +164,7 @@ pub fn apply(store: &Store, path: &Path) -> Result<()> {
                 write.execute(rusqlite::params_from_iter(vals))?;
             }
         }
+        super::directory::rebuild_word_index(tx)?;
         Ok(())
     })
 }
