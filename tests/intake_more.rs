@@ -320,3 +320,47 @@ fn a_withheld_callers_ring_group_on_snom_phones_is_one_call() {
     assert_eq!(other["extension"], "130");
     assert_ne!(group["id"], other["id"]);
 }
+
+/// A shared line: two desk phones registered as the same extension 111 (front desk and back
+/// office) both ring for a withheld caller on the Sales line, each reporting its own leg. That is one
+/// call. A second withheld caller ringing one of those phones meanwhile (call waiting, the same
+/// phone) is another call.
+#[test]
+fn a_withheld_caller_on_a_shared_line_is_one_call_and_call_waiting_another() {
+    let db = office_db("anon-shared");
+    let key = db.key("lookup,journal");
+    let srv = Server::start(db);
+    let sales = "sip:%2B4930123450@pbx";
+    let (front, back) = ("000413000111", "000413000112");
+    let steps: &[(&str, &str, &str)] = &[
+        ("incoming", front, "one-front@pbx"),
+        ("incoming", back, "one-back@pbx"),
+        ("connected", front, "one-front@pbx"),
+        ("missed", back, "one-back@pbx"),
+        // While the first caller talks at the front desk, a second one rings there: call waiting.
+        ("incoming", front, "two-front@pbx"),
+        ("missed", front, "two-front@pbx"),
+        ("disconnected", front, "one-front@pbx"),
+    ];
+    for (ev, mac, cid) in steps {
+        assert_empty_200(
+            &snom(&srv, &key, ev, (mac, cid, sales, "anonymous", "111")),
+            ev,
+        );
+    }
+    let calls = journal(&srv, &key);
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    let answered: Vec<&Value> = calls.iter().filter(|c| c["status"] == "answered").collect();
+    assert_eq!(answered.len(), 1, "{calls:#?}");
+    let legs = detail(&srv, &key, &answered[0]["id"])["legs"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(legs, 2, "both phones' legs are one call");
+    let waiting: Vec<&Value> = calls.iter().filter(|c| c["status"] == "missed").collect();
+    assert_eq!(
+        waiting.len(),
+        1,
+        "the call waiting is its own call: {calls:#?}"
+    );
+}

@@ -31,10 +31,11 @@
 //!    match on. A new leg that is the phone's own (`per_phone`), inbound, from a withheld number
 //!    (present but not a number), without a group and on a known line joins an open inbound call
 //!    without a number on the same line that started at most `journal.merge_window` before or after
-//!    it, when every leg of that call is such a leg from the same source, on another extension. What
+//!    it, when every leg of that call is such a leg from the same source, on another phone (another
+//!    extension, or a shared line's extension on another phone: leg keys start with the phone). What
 //!    keeps two withheld callers apart: a different line, a start further apart than the window, or
 //!    the same phone already ringing for the other one (a phone rings once per call; a second ring on
-//!    the same extension is call waiting, another call). Legs without a line never merge this way:
+//!    the same phone is call waiting, another call). Legs without a line never merge this way:
 //!    nothing would tell two such callers apart.
 //! 4. Otherwise the leg starts a new call.
 //!
@@ -433,7 +434,7 @@ fn find_ring_group_call(
     let window = rules.merge_window;
     for cand in calls::ring_group_candidates(tx, line, ev.at - window, ev.at + window)? {
         let legs = calls::legs_of(tx, cand.id)?;
-        if may_join_ring_group(&cand, &legs, &ev.source, ext, ev.at, window) {
+        if may_join_ring_group(&cand, &legs, &ev.source, (ext, &ev.key), ev.at, window) {
             return Ok(Some(cand.id));
         }
     }
@@ -441,25 +442,32 @@ fn find_ring_group_call(
 }
 
 /// Rule 3 for one candidate: an open inbound call that started within `window` of `at`, whose legs
-/// are all withheld, group-less legs of `source` on extensions other than `ext`. Pure, so the rule is
-/// unit-tested.
+/// are all withheld, group-less legs of `source` rung on another phone: another extension, or the
+/// same extension on another phone (a shared line: several desk phones registered as one
+/// extension, each reporting its own leg). `(ext, key)` is the new leg's extension and leg key;
+/// per-phone leg keys start with the phone (`MAC/Call-ID`). Pure, so the rule is unit-tested.
 pub fn may_join_ring_group(
     cand: &Candidate,
     legs: &[LegRow],
     source: &str,
-    ext: &str,
+    (ext, key): (&str, &str),
     at: i64,
     window: i64,
 ) -> bool {
+    let phone = |k: &str| k.split_once('/').map(|(p, _)| p.to_string());
+    let mine = phone(key);
+    let another_phone = |l: &LegRow| {
+        l.extension.as_deref().is_some_and(|x| x != ext)
+            || (l.extension.as_deref() == Some(ext)
+                && mine.is_some()
+                && phone(&l.source_key).is_some_and(|p| Some(p) != mine))
+    };
     cand.direction == Direction::In
         && cand.ended_at.is_none()
         && (at - cand.started_at).abs() <= window
         && !legs.is_empty()
         && legs.iter().all(|l| {
-            l.source == source
-                && l.grp.is_none()
-                && l.remote_key.is_none()
-                && l.extension.as_deref().is_some_and(|x| x != ext)
+            l.source == source && l.grp.is_none() && l.remote_key.is_none() && another_phone(l)
         })
 }
 
