@@ -583,8 +583,10 @@ fn may_join_ring_group_keeps_other_callers_apart() {
         started_at: 100,
         ended_at: None,
     };
+    // Per-phone leg keys start with the phone: here `p` and the extension it is registered as.
     let ring = |ext: &str| LegRow {
         source: "snom".into(),
+        source_key: format!("p{ext}/earlier"),
         extension: Some(ext.into()),
         ended_at: None,
         end_how: None,
@@ -614,8 +616,15 @@ fn may_join_ring_group_keeps_other_callers_apart() {
         extension: None,
         ..ring("11")
     };
+    // A shared line: the back-office phone is registered as extension 11 too.
+    let shared = LegRow {
+        source_key: "back/earlier".into(),
+        ..ring("11")
+    };
     #[rustfmt::skip]
     let cases: &[RingCase] = &[
+        ("another phone of a shared line", &open, vec![shared.clone()], "11", 102, true),
+        ("a shared line among other phones", &open, vec![shared, ring("12")], "11", 102, true),
         ("another phone of the group", &open, vec![ring("11")], "12", 102, true),
         ("a third phone", &open, vec![ring("11"), ring("12")], "13", 101, true),
         ("a ring just before the first one", &open, vec![ring("11")], "12", 96, true),
@@ -632,7 +641,7 @@ fn may_join_ring_group_keeps_other_callers_apart() {
     ];
     for (name, cand, legs, ext, at, want) in cases {
         assert_eq!(
-            may_join_ring_group(cand, legs, "snom", ext, *at, 5),
+            may_join_ring_group(cand, legs, "snom", (ext, &format!("p{ext}/new")), *at, 5),
             *want,
             "{name}"
         );
