@@ -1101,3 +1101,53 @@ fn backfill_sends_past_calls_once_with_their_steps_in_order() {
     std::thread::sleep(std::time::Duration::from_millis(1500));
     assert_eq!(fake.seen().len(), 8, "nothing is sent twice");
 }
+
+/// CRM Senior answering its consult with an HTML error page, or with its own `{"error": ...}`, is a
+/// failure of that row, with CRM Senior's words kept for the outbox listing; after
+/// `sync.max_attempts` the row is dead-lettered, never marked delivered.
+#[test]
+fn crmsenior_garbage_or_error_answers_are_failures_with_the_message_kept() {
+    for (tag, answer, expect) in [
+        (
+            "sync-cs-garbage",
+            "<html><body>Bad Gateway</body></html>",
+            "JSON",
+        ),
+        (
+            "sync-cs-error",
+            r#"{"error":"tenant unknown"}"#,
+            "tenant unknown",
+        ),
+    ] {
+        let fake = Fake::start(answer);
+        let db = office(
+            tag,
+            &[
+                ("sync.crmsenior.url", &fake.url),
+                ("sync.crmsenior.token", "tok"),
+                ("sync.crmsenior.tenant", "t1"),
+                ("sync.max_attempts", "2"),
+            ],
+        );
+        let key = db.key("journal");
+        let admin = db.key("admin");
+        let srv = Server::start(db);
+        post(&srv, &key, &call("cs-bad", "in", true, T));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let dead = loop {
+            let j = srv
+                .get(&format!("/api/v1/outbox?key={admin}&state=dead"))
+                .json();
+            if j["rows"].as_array().is_some_and(|r| !r.is_empty()) || Instant::now() > deadline {
+                break j;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let rows = dead["rows"].as_array().unwrap();
+        assert!(!rows.is_empty(), "{tag}: nothing dead-lettered: {dead}");
+        assert_eq!(rows[0]["step"], "ring", "{dead}");
+        let error = rows[0]["last_error"].as_str().unwrap_or("");
+        assert!(error.contains(expect), "{tag}: {error}");
+        assert_eq!(dead["counts"]["delivered"], 0, "{dead}");
+    }
+}
