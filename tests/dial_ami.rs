@@ -230,41 +230,7 @@ fn set_up_ami(admin: &mut Client, port: u16, secret: &str) {
     assert!(!r.text().contains("class=\"notice error"), "{}", r.text());
 }
 
-/// Creates the staff user `eva` linked to the employee Eva (through the Users page) and logs her in.
-fn eva<'a>(srv: &'a Server, admin: &mut Client<'a>) -> Client<'a> {
-    let page = admin.get("/users").text();
-    let employee = page
-        .split("<option value=\"")
-        .filter_map(|s| s.split_once("\">"))
-        .find(|(_, rest)| rest.starts_with("Eva<"))
-        .map(|(id, _)| id.to_string())
-        .expect("Eva in the employee list");
-    let token = csrf_of(&page);
-    let r = admin.post(
-        "/users",
-        &[
-            ("csrf", &token),
-            ("name", "eva"),
-            ("password", PASSWORD),
-            ("role", "staff"),
-            ("employee", &employee),
-        ],
-    );
-    assert_eq!(r.status, 303, "{}", r.text());
-    Client::login(srv, "eva", PASSWORD)
-}
-
 /// What the call button sends (app.js: the button's form, `Accept: application/json`).
-fn dial(c: &mut Client, number: &str) -> (u16, serde_json::Value) {
-    let token = c.token("/");
-    let r = c.post_with(
-        "/dial",
-        &[("csrf", &token), ("number", number), ("back", "/")],
-        "application/json",
-    );
-    (r.status, r.json())
-}
-
 fn message(j: &serde_json::Value) -> &str {
     j["message"].as_str().unwrap_or("")
 }
@@ -275,7 +241,7 @@ fn click_to_call_originates_from_the_users_extension_through_ami() {
     let (port, seen) = fake_ami(Answer::Queued);
     let mut admin = Client::login(&srv, "owner", PASSWORD);
     set_up_ami(&mut admin, port, AMI_SECRET);
-    let mut eva = eva(&srv, &mut admin);
+    let mut eva = staff_for(&srv, &mut admin, "Eva", "eva", PASSWORD);
 
     let (status, j) = dial(&mut eva, "+49 30 1234567");
     assert_eq!(status, 200, "{j}");
@@ -376,7 +342,7 @@ fn asterisk_refusing_the_originate_is_explained_not_a_server_error() {
     let (port, seen) = fake_ami(Answer::NoSuchExtension);
     let mut admin = Client::login(&srv, "owner", PASSWORD);
     set_up_ami(&mut admin, port, AMI_SECRET);
-    let mut eva = eva(&srv, &mut admin);
+    let mut eva = staff_for(&srv, &mut admin, "Eva", "eva", PASSWORD);
 
     let (status, j) = dial(&mut eva, "+49 30 1234567");
     assert!(
@@ -416,7 +382,7 @@ fn a_wrong_ami_secret_points_to_the_settings_not_the_phone() {
     let (port, seen) = fake_ami(Answer::Queued);
     let mut admin = Client::login(&srv, "owner", PASSWORD);
     set_up_ami(&mut admin, port, "not-the-secret");
-    let mut eva = eva(&srv, &mut admin);
+    let mut eva = staff_for(&srv, &mut admin, "Eva", "eva", PASSWORD);
 
     let (status, j) = dial(&mut eva, "+49 30 1234567");
     assert_eq!(status, 502, "{j}");
@@ -438,7 +404,7 @@ fn no_asterisk_listening_is_a_clear_error_within_seconds() {
     drop(closed);
     let mut admin = Client::login(&srv, "owner", PASSWORD);
     set_up_ami(&mut admin, port, AMI_SECRET);
-    let mut eva = eva(&srv, &mut admin);
+    let mut eva = staff_for(&srv, &mut admin, "Eva", "eva", PASSWORD);
 
     let started = Instant::now();
     let (status, j) = dial(&mut eva, "+49 30 1234567");
@@ -465,7 +431,7 @@ fn a_silent_asterisk_is_given_up_on_in_time() {
     let srv = office();
     let mut admin = Client::login(&srv, "owner", PASSWORD);
     set_up_ami(&mut admin, port, AMI_SECRET);
-    let mut eva = eva(&srv, &mut admin);
+    let mut eva = staff_for(&srv, &mut admin, "Eva", "eva", PASSWORD);
 
     let started = Instant::now();
     let (status, j) = dial(&mut eva, "+49 30 1234567");
@@ -504,7 +470,7 @@ fn the_settings_page_never_shows_the_ami_secret_and_an_empty_field_keeps_it() {
         srv.db.ok(&["settings", "get", "ami.secret"]).trim(),
         AMI_SECRET
     );
-    let mut eva = eva(&srv, &mut admin);
+    let mut eva = staff_for(&srv, &mut admin, "Eva", "eva", PASSWORD);
     let (status, j) = dial(&mut eva, "+49 30 1234567");
     assert_eq!(status, 200, "{j}");
     assert_eq!(get(&dial_connection(&seen)[0], "Secret"), Some(AMI_SECRET));

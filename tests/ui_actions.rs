@@ -338,30 +338,6 @@ fn fake_yealink() -> (String, Seen) {
     (addr, seen)
 }
 
-/// Creates the staff user `eva` linked to the employee Eva (through the Users page) and logs her in.
-fn eva<'a>(srv: &'a Server, admin: &mut Client<'a>) -> Client<'a> {
-    let page = admin.get("/users").text();
-    let employee = page
-        .split("<option value=\"")
-        .filter_map(|s| s.split_once("\">"))
-        .find(|(_, rest)| rest.starts_with("Eva<"))
-        .map(|(id, _)| id.to_string())
-        .expect("Eva in the employee list");
-    let token = csrf_of(&page);
-    let r = admin.post(
-        "/users",
-        &[
-            ("csrf", &token),
-            ("name", "eva"),
-            ("password", PASSWORD),
-            ("role", "staff"),
-            ("employee", &employee),
-        ],
-    );
-    assert_eq!(r.status, 303, "{}", r.text());
-    Client::login(srv, "eva", PASSWORD)
-}
-
 fn save_phone(admin: &mut Client, kind: &str, address: &str, user: &str, password: &str) {
     let token = admin.token("/operators");
     let r = admin.post(
@@ -376,16 +352,6 @@ fn save_phone(admin: &mut Client, kind: &str, address: &str, user: &str, passwor
         ],
     );
     assert_eq!(r.status, 303, "{}", r.text());
-}
-
-fn dial(c: &mut Client, number: &str) -> (u16, serde_json::Value) {
-    let token = c.token("/");
-    let r = c.post_with(
-        "/dial",
-        &[("csrf", &token), ("number", number), ("back", "/")],
-        "application/json",
-    );
-    (r.status, r.json())
 }
 
 #[test]
@@ -409,7 +375,7 @@ fn click_to_call_rings_the_users_snom_with_digest_auth() {
     assert_eq!(j["ok"], false);
     assert!(j["message"].as_str().unwrap().contains("not linked"), "{j}");
 
-    let mut eva = eva(&srv, &mut admin);
+    let mut eva = staff_for(&srv, &mut admin, "Eva", "eva", PASSWORD);
     // The call button sits next to the number on the contact page and on the call page.
     post_event(
         &srv,
@@ -493,7 +459,7 @@ fn click_to_call_rings_a_yealink_with_basic_auth() {
     let (phone, seen) = fake_yealink();
     let mut admin = Client::login(&srv, "owner", PASSWORD);
     save_phone(&mut admin, "yealink", &phone, PHONE_USER, PHONE_PASSWORD);
-    let mut eva = eva(&srv, &mut admin);
+    let mut eva = staff_for(&srv, &mut admin, "Eva", "eva", PASSWORD);
     let (status, j) = dial(&mut eva, "+43 1 2345678");
     assert_eq!(status, 200, "{j}");
     assert_eq!(
@@ -527,7 +493,7 @@ fn admins_manage_users_and_the_last_admin_stays() {
     let mut admin = Client::login(&srv, "owner", PASSWORD);
 
     // Staff can't open the Users page.
-    let mut eva = eva(&srv, &mut admin);
+    let mut eva = staff_for(&srv, &mut admin, "Eva", "eva", PASSWORD);
     assert_eq!(eva.get("/users").status, 403);
     let list = admin.get("/users").text();
     assert!(list.contains("data-user=\"eva\""), "{list}");

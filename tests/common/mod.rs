@@ -523,3 +523,45 @@ pub fn assert_empty_200(r: &Response, what: &str) {
         String::from_utf8_lossy(&r.body)
     );
 }
+
+/// Creates a staff user `login` linked to the employee named `employee` through the Users page, as an
+/// admin would, and logs them in.
+pub fn staff_for<'a>(
+    srv: &'a Server,
+    admin: &mut Client<'a>,
+    employee: &str,
+    login: &str,
+    password: &str,
+) -> Client<'a> {
+    let page = admin.get("/users").text();
+    let id = page
+        .split("<option value=\"")
+        .filter_map(|s| s.split_once("\">"))
+        .find(|(_, rest)| rest.starts_with(&format!("{employee}<")))
+        .map(|(id, _)| id.to_string())
+        .unwrap_or_else(|| panic!("{employee} is not in the employee list"));
+    let token = csrf_of(&page);
+    let r = admin.post(
+        "/users",
+        &[
+            ("csrf", &token),
+            ("name", login),
+            ("password", password),
+            ("role", "staff"),
+            ("employee", &id),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    Client::login(srv, login, password)
+}
+
+/// Clicks a number's call button as the page's script does: `POST /dial` asking for JSON.
+pub fn dial(c: &mut Client, number: &str) -> (u16, serde_json::Value) {
+    let token = c.token("/");
+    let r = c.post_with(
+        "/dial",
+        &[("csrf", &token), ("number", number), ("back", "/")],
+        "application/json",
+    );
+    (r.status, r.json())
+}
