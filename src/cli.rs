@@ -740,8 +740,8 @@ fn outbox_cmd(store: &Store, cmd: &OutboxCmd) -> Result<(), String> {
                 ));
             };
             let settings = load_settings(store)?;
-            let url_key = format!("sync.{connector}.url");
-            if settings.get(&url_key).trim().is_empty() {
+            let url_key = outbox::url_key(connector);
+            if settings.get(url_key).trim().is_empty() {
                 return Err(format!(
                     "the {connector} connector is off: set {url_key} first, or the rows would wait for nothing"
                 ));

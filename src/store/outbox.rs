@@ -20,7 +20,7 @@ pub const WEBHOOK: &str = "webhook";
 pub const CONNECTORS: [&str; 3] = [PROPSTACK, CRMSENIOR, WEBHOOK];
 
 /// The setting whose value turns a connector on (a non-empty base URL).
-fn url_key(connector: &str) -> &'static str {
+pub fn url_key(connector: &str) -> &'static str {
     match connector {
         PROPSTACK => "sync.propstack.url",
         CRMSENIOR => "sync.crmsenior.url",
@@ -61,10 +61,7 @@ pub fn enqueue_for_changes(tx: &Connection, call: &CallRow, changes: &[CallChang
         for change in changes.iter().filter(|c| c.call_id.0 == call.id) {
             let extra = mirror_step(tx, connector, call, change.kind)?;
             for step in steps(connector, change.kind).iter().chain(extra.iter()) {
-                let key = format!(
-                    "ringbook-{}-{}-{connector}-{step}",
-                    call.id, call.started_at
-                );
+                let key = idem_key(call.id, call.started_at, connector, step);
                 tx.prepare_cached(
                     "INSERT OR IGNORE INTO outbox(connector, call_id, step, idem_key, next_at, created_at, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5)",
@@ -74,6 +71,13 @@ pub fn enqueue_for_changes(tx: &Connection, call: &CallRow, changes: &[CallChang
         }
     }
     Ok(())
+}
+
+/// The idempotency key of one step of one call for one connector: the same whether the row was
+/// queued live or by a backfill, so the unique key keeps a call from being queued twice. The start
+/// time keeps keys unique across a restore of an older backup, whose call ids are handed out again.
+fn idem_key(call_id: i64, started_at: i64, connector: &str, step: &str) -> String {
+    format!("ringbook-{call_id}-{started_at}-{connector}-{step}")
 }
 
 /// The contact-mirror step: after a call whose number no contact had, Propstack is asked about it (in
@@ -291,7 +295,7 @@ pub fn backfill(
             if *needs_answer && !answered {
                 continue;
             }
-            let key = format!("ringbook-{id}-{started}-{connector}-{step}");
+            let key = idem_key(id, started, connector, step);
             added += insert.execute(params![connector, id, step, key, now])?;
         }
     }
