@@ -362,6 +362,8 @@ fn setup() -> Harness {
         ("number.area_code", "30"),
         ("number.outside_prefix", "0"),
         ("cti.token", CTI_TOKEN),
+        // No HTTPS listener: it would hold port 8443 for as long as the target runs.
+        ("web.https_port", "0"),
     ] {
         settings::set(&store, k, v).expect("the harness settings are valid");
     }
