@@ -814,3 +814,25 @@ fn ip_allowlist_keys_work_for_phones_that_send_no_key() {
     let (_, root) = xml_with(&srv, "POST", "/snom/tbook.xml");
     assert_eq!(root.name, "tbook");
 }
+
+/// A whole office's phone book is far over 32 KB, where the HTTP library would switch to chunked
+/// transfer; desk phones' small HTTP clients get it with a Content-Length instead.
+#[test]
+fn a_large_phone_book_is_sent_with_its_length_not_chunked() {
+    let mut csv = String::from("first_name,last_name,company,phone\n");
+    for i in 0..600 {
+        csv.push_str(&format!(
+            "Anna{i},Muster{i},Example GmbH {i},030 55{i:05}\n"
+        ));
+    }
+    let (srv, key) = berlin_office_with(&csv, "lookup,phonebook");
+    let r = srv.get(&format!("/grandstream/phonebook.xml?key={key}"));
+    assert_eq!(r.status, 200);
+    assert!(r.body.len() > 32 * 1024, "{} bytes", r.body.len());
+    assert_eq!(r.header("transfer-encoding"), None);
+    assert_eq!(
+        r.header("content-length"),
+        Some(r.body.len().to_string().as_str())
+    );
+    assert!(r.text().contains("Anna599"));
+}

@@ -395,6 +395,20 @@ fn restore_refuses_garbage_and_restores_a_real_backup() {
     let backup = c.get("/settings/backup");
     assert_eq!(backup.status, 200);
     assert!(backup.body.starts_with(b"SQLite format 3\0"));
+    // Sent from the copy's file with its length (not chunked), and the copy is gone.
+    assert!(backup.body.len() > 32 * 1024, "{}", backup.body.len());
+    assert_eq!(
+        backup.header("content-length"),
+        Some(backup.body.len().to_string().as_str())
+    );
+    assert_eq!(backup.header("transfer-encoding"), None);
+    let copies: Vec<_> = std::fs::read_dir(srv.db.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.contains("backup"))
+        .collect();
+    assert!(copies.is_empty(), "{copies:?}");
     srv.db
         .import_csv("first_name,last_name,phone\nBert,Beta,030 5550102\n");
     assert!(contact_names(&mut c).contains("Beta"));

@@ -184,6 +184,9 @@ pub struct Response {
     /// connection to a responder thread, which sends what arrives here, and is free again at once, so
     /// a commit can carry as many events as there are connections, not just as many as workers.
     pub later: Option<Receiver<Response>>,
+    /// A body read from an open file as it is sent, with its length (a backup download: hundreds of
+    /// MB that must not sit in memory). Replaces `body`.
+    pub file: Option<(std::fs::File, u64)>,
 }
 
 /// See [`Response::stream`].
@@ -203,6 +206,20 @@ impl Response {
             headers: Vec::new(),
             stream: None,
             later: None,
+            file: None,
+        }
+    }
+
+    /// A response whose body is `file` from its start, `len` bytes (see [`Response::file`]).
+    pub fn file(
+        status: u16,
+        content_type: &'static str,
+        file: std::fs::File,
+        len: u64,
+    ) -> Response {
+        Response {
+            file: Some((file, len)),
+            ..Response::new(status, content_type, Vec::new())
         }
     }
 
@@ -450,6 +467,7 @@ fn handle(ctx: &mut Ctx, mut rq: tiny_http::Request) {
             let r = if req.method == Method::Head {
                 Response {
                     body: Vec::new(),
+                    file: None,
                     ..r
                 }
             } else {
@@ -518,16 +536,31 @@ fn method_label(m: Method) -> &'static str {
     }
 }
 
-/// Writes a finished response to its connection.
+/// Writes a finished response to its connection. Every body goes with a Content-Length, never
+/// chunked: tiny_http would chunk bodies from 32 KB on (a phone book of a few hundred entries), and
+/// the small HTTP clients in desk phones are the last place to rely on for chunked decoding.
 fn send(rq: tiny_http::Request, response: Response) {
     let status = response.status;
-    let mut out = tiny_http::Response::from_data(response.body).with_status_code(status);
-    out.add_header(header("Content-Type", response.content_type));
-    out.add_header(header("X-Content-Type-Options", "nosniff"));
-    for (name, value) in &response.headers {
-        out.add_header(header(name, value));
-    }
-    if let Err(e) = rq.respond(out) {
+    let mut headers = vec![
+        header("Content-Type", response.content_type),
+        header("X-Content-Type-Options", "nosniff"),
+    ];
+    headers.extend(response.headers.iter().map(|(n, v)| header(n, v)));
+    let code = tiny_http::StatusCode(status);
+    let sent = match response.file {
+        Some((file, len)) => rq.respond(
+            tiny_http::Response::new(code, headers, file, usize::try_from(len).ok(), None)
+                .with_chunked_threshold(usize::MAX),
+        ),
+        None => {
+            let len = response.body.len();
+            rq.respond(
+                tiny_http::Response::new(code, headers, &response.body[..], Some(len), None)
+                    .with_chunked_threshold(usize::MAX),
+            )
+        }
+    };
+    if let Err(e) = sent {
         log::debug!("a client went away before its answer was sent: {e}");
     }
 }

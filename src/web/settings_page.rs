@@ -223,7 +223,7 @@ pub fn tls_self_signed(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     }
 }
 
-/// Removes the restore's working copy however the restore ends.
+/// Removes the restore's working copy, or the backup's copy, however they end.
 struct TempFile(std::path::PathBuf);
 
 impl Drop for TempFile {
@@ -429,32 +429,36 @@ fn redirect_saved(ctx: &Ctx, me: &Me) -> Response {
     render(ctx, me, Some(("ok", me.t("settings.saved"))))
 }
 
-/// `GET /settings/backup`: a consistent copy of the database (`VACUUM INTO`), as a download.
+/// `GET /settings/backup`: a consistent copy of the database (`VACUUM INTO`), as a download. The
+/// copy is made beside the database (the same disk; `/tmp` may be memory) and sent from the file as
+/// it is read, never held in memory: a year of calls makes a file of hundreds of MB. It is unlinked
+/// as soon as it is open, so nothing is left behind however the download ends.
 pub fn backup(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     if let Err(r) = gate(ctx, req, true) {
         return r;
     }
-    let dir = std::env::temp_dir().join(format!(
-        "ringbook-backup-{}-{}",
-        std::process::id(),
-        crate::auth::random_token(8)
-    ));
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        return super::secure(Response::text(
-            500,
-            format!("the backup could not be made: {e}"),
-        ));
-    }
-    let path = dir.join("ringbook.db");
-    let result = ctx
+    let db = ctx.app.store.path();
+    let dir = db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let copy = TempFile(dir.join(format!(
+        ".ringbook-backup-{}.db",
+        crate::auth::random_token(12)
+    )));
+    let opened = ctx
         .reader
-        .backup_into(&path)
+        .backup_into(&copy.0)
         .map_err(|e| e.to_string())
-        .and_then(|_| std::fs::read(&path).map_err(|e| e.to_string()));
-    let _ = std::fs::remove_dir_all(&dir);
-    match result {
-        Ok(bytes) => super::secure(
-            Response::new(200, "application/vnd.sqlite3", bytes).with_header(
+        .and_then(|_| std::fs::File::open(&copy.0).map_err(|e| e.to_string()))
+        .and_then(|f| {
+            let len = f.metadata().map_err(|e| e.to_string())?.len();
+            Ok((f, len))
+        });
+    drop(copy);
+    match opened {
+        Ok((file, len)) => super::secure(
+            Response::file(200, "application/vnd.sqlite3", file, len).with_header(
                 "Content-Disposition",
                 "attachment; filename=\"ringbook-backup.db\"",
             ),
