@@ -680,13 +680,16 @@ fn a_reset_or_a_tls_failure_is_retried_not_dead_lettered() {
     let j = outbox(&srv, &admin);
     assert_eq!(j["counts"]["dead"], 0, "{j}");
     assert!(fake.seen().is_empty(), "nothing was answered");
-    // TLS spoken to a plain HTTP server: the handshake fails.
-    fake.set(Fault::None);
+    // TLS spoken to a plain HTTP server: the handshake fails. The fake answers again only once the
+    // worker has picked up the https URL (it re-reads settings from another process within 2 s and
+    // retries within sync.backoff_max), or a retry to the old URL would be answered.
     set(
         &srv,
         "sync.webhook.url",
         &format!("https://127.0.0.1:{}/hook", fake.port),
     );
+    std::thread::sleep(Duration::from_millis(3500));
+    fake.set(Fault::None);
     std::thread::sleep(Duration::from_millis(4500));
     let j = outbox(&srv, &admin);
     assert_eq!(j["counts"]["dead"], 0, "{j}");
