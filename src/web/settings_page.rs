@@ -226,6 +226,22 @@ pub fn tls_self_signed(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
 /// Removes the restore's working copy, or the backup's copy, however they end.
 struct TempFile(std::path::PathBuf);
 
+impl TempFile {
+    /// A fresh hidden file name next to the database: the same disk, which has room for a copy of
+    /// it (the temp directory may be memory), and a place the service may write.
+    fn beside_db(ctx: &Ctx, what: &str) -> TempFile {
+        let db = ctx.app.store.path();
+        let dir = db
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        TempFile(dir.join(format!(
+            ".ringbook-{what}-{}.db",
+            crate::auth::random_token(12)
+        )))
+    }
+}
+
 impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
@@ -276,15 +292,7 @@ pub fn restore(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     let csrf_ok = |token: &Option<String>| {
         me.csrf_ok(&[("csrf".to_string(), token.clone().unwrap_or_default())])
     };
-    let db = ctx.app.store.path();
-    let dir = db
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let work = TempFile(dir.join(format!(
-        ".ringbook-restore-{}.db",
-        crate::auth::random_token(12)
-    )));
+    let work = TempFile::beside_db(ctx, "restore");
     let mut token = None;
     let mut size = 0;
     loop {
@@ -437,15 +445,7 @@ pub fn backup(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     if let Err(r) = gate(ctx, req, true) {
         return r;
     }
-    let db = ctx.app.store.path();
-    let dir = db
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let copy = TempFile(dir.join(format!(
-        ".ringbook-backup-{}.db",
-        crate::auth::random_token(12)
-    )));
+    let copy = TempFile::beside_db(ctx, "backup");
     let opened = ctx
         .reader
         .backup_into(&copy.0)
