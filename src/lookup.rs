@@ -117,8 +117,8 @@ const MAX_MATCHES: usize = 10;
 /// number or an extension is a valid query with no matches.
 pub fn lookup(reader: &Reader, model: &NumberModel, raw: &str) -> Result<Outcome, LookupError> {
     let normalized = model.normalize(raw).map_err(LookupError::Number)?;
-    let matches = match &normalized {
-        Normalized::Anonymous | Normalized::Extension(_) => Vec::new(),
+    let matches = reader.snapshot(|| match &normalized {
+        Normalized::Anonymous | Normalized::Extension(_) => Ok(Vec::new()),
         Normalized::Public { e164, how } => {
             let hits = reader.phones_by_e164(e164.as_str())?;
             if !hits.is_empty() {
@@ -128,13 +128,13 @@ pub fn lookup(reader: &Reader, model: &NumberModel, raw: &str) -> Result<Outcome
                     e164,
                     how.describe()
                 );
-                resolve(reader, hits, Rule::ExactE164, &why)?
+                resolve(reader, hits, Rule::ExactE164, &why)
             } else {
-                by_digits_tail_or_main(reader, model, &normalized)?
+                by_digits_tail_or_main(reader, model, &normalized)
             }
         }
-        Normalized::Digits(_) => by_digits_tail_or_main(reader, model, &normalized)?,
-    };
+        Normalized::Digits(_) => by_digits_tail_or_main(reader, model, &normalized),
+    })?;
     Ok(Outcome {
         raw: raw.to_string(),
         normalized,
@@ -225,4 +225,54 @@ fn resolve(
 /// The contact ids of an outcome, for callers that only need to know who.
 pub fn contact_ids(o: &Outcome) -> Vec<ContactId> {
     o.matches.iter().map(|m| m.contact.id).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contacts::{self, NewContact, NewPhone, PhoneKind};
+    use crate::store::Store;
+
+    /// A lookup reads its phone hit and the contact in one snapshot: what commits meanwhile is seen
+    /// by the next lookup, not halfway through this one.
+    #[test]
+    fn reads_in_a_snapshot_see_one_moment() {
+        let dir = std::env::temp_dir().join(format!("ringbook-lookup-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open(&dir.join("ringbook.db")).unwrap();
+        let model = NumberModel::default();
+        let id = contacts::create(
+            &store,
+            &model,
+            NewContact {
+                last_name: "Berger".into(),
+                phones: vec![NewPhone {
+                    kind: PhoneKind::Office,
+                    raw: "+49 30 1234567".into(),
+                }],
+                ..NewContact::default()
+            },
+        )
+        .unwrap();
+        let reader = store.reader().unwrap();
+        let (before, during, nested) = reader
+            .snapshot(|| -> Result<_, StoreError> {
+                let before = reader.phones_by_e164("+49301234567")?.len();
+                contacts::delete(&store, id).unwrap();
+                let during = reader.phones_by_e164("+49301234567")?.len();
+                let nested = reader.snapshot(|| reader.contact(id))?.is_some();
+                Ok((before, during, nested))
+            })
+            .unwrap();
+        assert_eq!((before, during, nested), (1, 1, true));
+        assert!(reader.phones_by_e164("+49301234567").unwrap().is_empty());
+        assert!(lookup(&reader, &model, "030 1234567")
+            .unwrap()
+            .matches
+            .is_empty());
+        drop(reader);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -337,7 +337,11 @@ impl NumberModel {
         if !phonenumber::is_valid(&n) {
             return None;
         }
-        let e = n.format().mode(Mode::E164).to_string();
+        // E.164 is the country code followed by the national significant number, leading zeros
+        // included (Italy's `06…`). Built here because the crate's formatter first matches the
+        // number against every national format pattern and then ignores them for E.164: a sixth
+        // of a lookup's time in the normalizer (4.7 → 3.9 µs per number).
+        let e = format!("+{}{}", n.code().value(), n.national());
         E164::from_stored(&e)
     }
 

@@ -295,3 +295,49 @@ fn service_patterns_match_whole_numbers() {
         }
     }
 }
+
+/// `parse_valid` builds the E.164 form from the parsed parts instead of the crate's formatter; both
+/// must agree for every valid number, including national numbers that keep leading zeros (Italy).
+#[test]
+fn e164_from_parts_is_what_the_formatter_writes() {
+    let inputs = [
+        "+39 06 6982 1234",
+        "+39 02 1234 5678",
+        "+39 0471 123456",
+        "+39 312 345 6789",
+        "+49 30 1234567",
+        "+49 171 2345678",
+        "+43 1 58058",
+        "+41 44 668 1800",
+        "+7 495 123 45 67",
+        "+55 11 91234 5678",
+        "+1 212 555 0123",
+        "+44 20 7946 0958",
+        "+225 27 22 12 3456",
+        "+378 0549 882 555",
+        "030 1234567",
+        "06 6982 1234",
+    ];
+    let mut checked = 0;
+    for country in ["DE", "IT", "US"] {
+        let m = office(country);
+        for input in inputs {
+            let Ok(n) = phonenumber::parse(Some(m.country), input) else {
+                continue;
+            };
+            if !phonenumber::is_valid(&n) {
+                assert_eq!(m.parse_valid(input), None, "{input} in {country}");
+                continue;
+            }
+            let formatted = n.format().mode(Mode::E164).to_string();
+            let built = m.parse_valid(input).map(|e| e.to_string());
+            assert_eq!(
+                built.as_deref(),
+                Some(formatted.as_str()),
+                "{input} in {country}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} valid inputs were compared");
+}
