@@ -27,7 +27,9 @@ use std::time::{Duration, Instant};
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
-use crate::number::{Normalized, NumberModel};
+use rlibphonenumber::{PhoneNumberFormat, PHONE_NUMBER_UTIL};
+
+use crate::number::{CountryId, Normalized, NumberModel};
 use crate::settings::Settings;
 use crate::store::{Reader, StoreError};
 use crate::vendors::asterisk::client::Config as AmiConfig;
@@ -199,15 +201,13 @@ pub fn dial_string(model: &NumberModel, raw: &str) -> Result<String, DialError> 
         Normalized::Digits(d) => Ok(format!("{}{d}", model.outside_prefix)),
         Normalized::Anonymous => Err(DialError::BadNumber("the number is withheld".into())),
         Normalized::Public { e164, .. } => {
-            let meta = phonenumber::metadata::DATABASE.by_id(model.country.as_ref());
-            let parsed = phonenumber::parse(None, e164.as_str())
+            let util = &*PHONE_NUMBER_UTIL;
+            let parsed = util
+                .parse(e164.as_str(), None)
                 .map_err(|e| DialError::BadNumber(e.to_string()))?;
-            let home = meta.map(|m| m.country_code());
-            let body = if home == Some(parsed.country().code()) {
-                parsed
-                    .format()
-                    .mode(phonenumber::Mode::National)
-                    .to_string()
+            let home = util.get_country_code_for_region(model.country);
+            let body = if home == Some(parsed.country_code) {
+                util.format(&parsed, PhoneNumberFormat::National)
                     .chars()
                     .filter(char::is_ascii_digit)
                     .collect::<String>()
@@ -221,20 +221,30 @@ pub fn dial_string(model: &NumberModel, raw: &str) -> Result<String, DialError> 
 
 /// The office country's international call prefix (`00`, `011` in North America, `810` in
 /// Russia), from libphonenumber's metadata; `00` where the metadata has no single one.
+///
+/// The crate doesn't expose the metadata itself, so the prefix is read off a foreign example number
+/// formatted for dialling from the office's country: `00 44 20 7946 0958` from Germany, where the
+/// digits before the country code are the prefix.
 fn international_prefix(model: &NumberModel) -> String {
-    let Some(m) = phonenumber::metadata::DATABASE.by_id(model.country.as_ref()) else {
+    let util = &*PHONE_NUMBER_UTIL;
+    let foreign = if model.country == CountryId::GB {
+        CountryId::DE
+    } else {
+        CountryId::GB
+    };
+    let Ok(example) = util.get_example_number(foreign) else {
         return "00".into();
     };
-    // `8~10`: the `~` means "wait for the dial tone", which a phone's dial string can't say.
-    let clean = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
-    // The loaded metadata may hold an empty preferred prefix where the XML has none.
-    if let Some(p) = m.preferred_international_prefix().map(clean) {
-        if !p.is_empty() {
-            return p;
-        }
+    let dialled = util.format_out_of_country_calling_number(&example, model.country);
+    // Without a single prefix the crate falls back to the `+44 …` form, which names none.
+    if dialled.starts_with('+') {
+        return "00".into();
     }
-    match m.international_prefix().map(|r| r.as_str().to_string()) {
-        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p,
+    // `8~10`: the `~` means "wait for the dial tone", which a phone's dial string can't say.
+    let digits: String = dialled.chars().filter(char::is_ascii_digit).collect();
+    let number = util.format(&example, PhoneNumberFormat::E164);
+    match digits.strip_suffix(number.trim_start_matches('+')) {
+        Some(p) if !p.is_empty() => p.to_string(),
         _ => "00".into(),
     }
 }
@@ -674,13 +684,36 @@ mod tests {
         assert!(dial_string(&m, "anonymous").is_err());
         assert!(dial_string(&m, "call me").is_err());
         let us = NumberModel {
-            country: phonenumber::country::Id::US,
+            country: CountryId::US,
             ..NumberModel::default()
         };
         assert_eq!(
             dial_string(&us, "+49 30 1234567").unwrap(),
             "01149301234567"
         );
+    }
+
+    /// Each market's international call prefix, as read from libphonenumber's metadata; Russia's
+    /// `8~10` loses the dial-tone wait, and a country without one prefix falls back to `00`.
+    #[test]
+    fn international_prefixes_come_from_the_metadata() {
+        for (country, want) in [
+            ("DE", "00"),
+            ("AT", "00"),
+            ("CH", "00"),
+            ("IT", "00"),
+            ("GB", "00"),
+            ("US", "011"),
+            ("RU", "810"),
+            ("JP", "010"),
+            ("AU", "0011"),
+        ] {
+            let model = NumberModel {
+                country: crate::number::parse_country(country).unwrap(),
+                ..NumberModel::default()
+            };
+            assert_eq!(international_prefix(&model), want, "{country}");
+        }
     }
 
     /// The example of RFC 2617 §3.5 (MD5, qop=auth), which every Digest client must reproduce.

@@ -4,12 +4,13 @@
 //!
 //! The office's number model (country, area code, outside-line prefix, extension length) lives in the
 //! settings table; [`NumberModel::from_settings`] builds it. Parsing and validation use libphonenumber's
-//! metadata through the `phonenumber` crate; this module only decides which reading of an input to try.
+//! metadata and rules through the `rlibphonenumber` crate; this module only decides which reading of an
+//! input to try.
 
 use std::fmt;
 
-use phonenumber::country::Id as CountryId;
-use phonenumber::Mode;
+pub use rlibphonenumber::Region as CountryId;
+use rlibphonenumber::{PhoneNumberFormat, PHONE_NUMBER_UTIL};
 
 /// A number in E.164 form, always `+` followed by 8 to 15 digits. Only [`NumberModel::normalize`] and the
 /// store (which reads back what the normalizer wrote) make these, so holding one means the number parsed.
@@ -150,9 +151,13 @@ impl Default for NumberModel {
     }
 }
 
-/// Parses an ISO 3166 code (`DE`, `at`) into libphonenumber's country id.
+/// Parses an ISO 3166 code (`DE`, `at`) into libphonenumber's region; `None` for a code it has no
+/// numbering plan for (any two letters name a region to the crate, `XX` included).
 pub fn parse_country(code: &str) -> Option<CountryId> {
-    code.trim().to_ascii_uppercase().parse().ok()
+    let region: CountryId = code.trim().parse().ok()?;
+    PHONE_NUMBER_UTIL
+        .get_country_code_for_region(region)
+        .map(|_| region)
 }
 
 /// Parses an extension length range such as `2-4` or `3`.
@@ -255,10 +260,11 @@ impl NumberModel {
 
         if plus {
             let given = format!("+{digits}");
-            // libphonenumber can rewrite an international number it finds odd (fuzzing found
-            // `+43 1115 155 0101` read as `+43151550101`, which it then calls invalid). A stored
-            // E.164 must read as itself on every later lookup, so a rewritten number is kept only if
-            // it does; the usual case, a number that comes back as given, costs no second parse.
+            // A parser may rewrite an international number it finds odd (fuzzing found the
+            // `phonenumber` crate, used before, reading `+43 1115 155 0101` as `+43151550101`, which
+            // it then called invalid). A stored E.164 must read as itself on every later lookup, so
+            // a rewritten number is kept only if it does; the usual case, a number that comes back
+            // as given, costs no second parse.
             let kept = self.parse_valid(&given).filter(|e| {
                 e.as_str() == given || self.parse_valid(e.as_str()).as_ref() == Some(e)
             });
@@ -311,7 +317,7 @@ impl NumberModel {
     /// and help lines, directory enquiries; see [`SERVICE_NUMBERS`]), also after the outside-line
     /// prefix (`0112`, three digits or more after it). `None` for anything else.
     ///
-    /// The `phonenumber` crate compiles only libphonenumber's main metadata, not its short-number
+    /// The number library carries only libphonenumber's main metadata, not its short-number
     /// metadata, so the numbers are a table here. It is deliberately narrower than that metadata:
     /// a whole range like Switzerland's `[2-9]\d{2,4}` would turn every extension into a service
     /// number.
@@ -333,22 +339,21 @@ impl NumberModel {
     /// Parses with the office's country as the default region and keeps the result only if
     /// libphonenumber's metadata calls it a valid number.
     fn parse_valid(&self, s: &str) -> Option<E164> {
-        let n = phonenumber::parse(Some(self.country), s).ok()?;
-        if !phonenumber::is_valid(&n) {
+        let util = &*PHONE_NUMBER_UTIL;
+        let n = util.parse(s, Some(self.country)).ok()?;
+        if !util.is_valid_number(&n) {
             return None;
         }
-        // E.164 is the country code followed by the national significant number, leading zeros
-        // included (Italy's `06…`). Built here because the crate's formatter first matches the
-        // number against every national format pattern and then ignores them for E.164: a sixth
-        // of a lookup's time in the normalizer (4.7 → 3.9 µs per number).
-        let e = format!("+{}{}", n.code().value(), n.national());
-        E164::from_stored(&e)
+        E164::from_stored(&util.format(&n, PhoneNumberFormat::E164))
     }
 
     /// A readable international form for display and export, e.g. `+49 30 1234567`.
     pub fn display(&self, e164: &E164) -> String {
-        match phonenumber::parse(None, e164.as_str()) {
-            Ok(n) => n.format().mode(Mode::International).to_string(),
+        let util = &*PHONE_NUMBER_UTIL;
+        match util.parse(e164.as_str(), None) {
+            Ok(n) => util
+                .format(&n, PhoneNumberFormat::International)
+                .into_owned(),
             Err(_) => e164.to_string(),
         }
     }
