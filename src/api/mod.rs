@@ -124,7 +124,16 @@ struct MatchJson<'a> {
 }
 
 /// The JSON shape of a lookup, shared by every endpoint that answers in ringbook's own format.
-pub fn outcome_json(o: &Outcome) -> serde_json::Value {
+#[derive(Serialize)]
+pub struct OutcomeJson<'a> {
+    query: QueryJson<'a>,
+    matches: Vec<MatchJson<'a>>,
+    tie: bool,
+}
+
+/// The JSON shape of a lookup, written straight from the outcome: a `serde_json::Value` tree would
+/// copy every key and string once more on the hottest path ringbook has.
+pub fn outcome_json(o: &Outcome) -> OutcomeJson<'_> {
     let (kind, reading) = match &o.normalized {
         Normalized::Public { how, .. } => ("public", Some(how.describe())),
         Normalized::Extension(_) => ("extension", None),
@@ -137,7 +146,7 @@ pub fn outcome_json(o: &Outcome) -> serde_json::Value {
         kind,
         reading,
     };
-    let matches: Vec<MatchJson> = o
+    let matches = o
         .matches
         .iter()
         .map(|m| MatchJson {
@@ -152,7 +161,11 @@ pub fn outcome_json(o: &Outcome) -> serde_json::Value {
             info: &m.info,
         })
         .collect();
-    serde_json::json!({ "query": query, "matches": matches, "tie": o.is_tie() })
+    OutcomeJson {
+        query,
+        matches,
+        tie: o.is_tie(),
+    }
 }
 
 /// `GET /api/v1/lookup?number=`: every match with its rule and explanation.
