@@ -23,6 +23,10 @@ struct Args {
     /// Instead of sending load, write a lookup targets file sampled from this ringbook database.
     #[arg(long)]
     make_lookup_targets: Option<std::path::PathBuf>,
+    /// Instead of sending load, write lookup targets for libphonenumber's example number of every
+    /// region it knows (the worst case for the number library's memory, which grows per region).
+    #[arg(long)]
+    make_world_targets: bool,
     /// How many targets to write with --make-lookup-targets.
     #[arg(long, default_value_t = 20_000)]
     count: usize,
@@ -302,8 +306,36 @@ fn make_lookup_targets(
     Ok(lines.len())
 }
 
+/// Writes one `/api/v1/lookup` target per region libphonenumber knows, with its example number.
+fn make_world_targets(out: &std::path::Path) -> Result<usize, String> {
+    use rlibphonenumber::{PhoneNumberFormat, PHONE_NUMBER_UTIL};
+    let lines: Vec<String> = PHONE_NUMBER_UTIL
+        .get_supported_regions()
+        .filter_map(|r| PHONE_NUMBER_UTIL.get_example_number(r).ok())
+        .map(|n| {
+            let e164 = PHONE_NUMBER_UTIL.format(&n, PhoneNumberFormat::E164);
+            format!("/api/v1/lookup?number=%2B{}", e164.trim_start_matches('+'))
+        })
+        .collect();
+    std::fs::write(out, lines.join("\n") + "\n").map_err(|e| e.to_string())?;
+    Ok(lines.len())
+}
+
 fn main() {
     let args = Args::parse();
+    if args.make_world_targets {
+        match make_world_targets(&args.targets) {
+            Ok(n) => eprintln!(
+                "loadgen: wrote {n} lookup targets to {}",
+                args.targets.display()
+            ),
+            Err(e) => {
+                eprintln!("loadgen: {e}");
+                std::process::exit(2)
+            }
+        }
+        return;
+    }
     if let Some(db) = &args.make_lookup_targets {
         match make_lookup_targets(db, &args.targets, args.count) {
             Ok(n) => eprintln!(
