@@ -323,31 +323,26 @@ fn make_world_targets(out: &std::path::Path) -> Result<usize, String> {
 
 fn main() {
     let args = Args::parse();
-    if args.make_world_targets {
-        match make_world_targets(&args.targets) {
-            Ok(n) => eprintln!(
+    let written = if args.make_world_targets {
+        Some(make_world_targets(&args.targets))
+    } else {
+        args.make_lookup_targets
+            .as_ref()
+            .map(|db| make_lookup_targets(db, &args.targets, args.count))
+    };
+    match written {
+        Some(Ok(n)) => {
+            eprintln!(
                 "loadgen: wrote {n} lookup targets to {}",
                 args.targets.display()
-            ),
-            Err(e) => {
-                eprintln!("loadgen: {e}");
-                std::process::exit(2)
-            }
+            );
+            return;
         }
-        return;
-    }
-    if let Some(db) = &args.make_lookup_targets {
-        match make_lookup_targets(db, &args.targets, args.count) {
-            Ok(n) => eprintln!(
-                "loadgen: wrote {n} lookup targets to {}",
-                args.targets.display()
-            ),
-            Err(e) => {
-                eprintln!("loadgen: {e}");
-                std::process::exit(2)
-            }
+        Some(Err(e)) => {
+            eprintln!("loadgen: {e}");
+            std::process::exit(2)
         }
-        return;
+        None => {}
     }
     let text = if args.synth_events {
         "/api/v1/events".to_string()
