@@ -710,60 +710,40 @@ impl Reader {
     }
 
     /// Contacts whose folded name words start with every one of `words`, at most `limit`, in id
-    /// order. Common words are found fastest by checking the contacts' search keys in id order
-    /// until `limit` match; rare ones through the word index, whose cost grows with the hits (see
-    /// `store::directory`). So the first 10,000 contacts are checked, and only when they hold fewer
-    /// than `limit` matches does the index answer: the hits are then rare enough to read quickly
-    /// (1M demo contacts: about 2 ms for a common word or an unknown one, where a common word took
-    /// 25 ms through the index alone). Words the index can't answer exactly are checked on every
-    /// contact.
+    /// order: from the word index (`store::directory::word_query`), which reads its hits in id
+    /// order and stops at `limit` (1M demo contacts: well under a millisecond for a common name);
+    /// words the index can't answer exactly are checked on every contact.
     pub fn contact_ids_by_words(&self, words: &[String], limit: usize) -> Result<Vec<i64>> {
-        use super::directory::{word_like, word_search, WordSearch};
-        const NAME_PROBE: i64 = 10_000;
-        let plan = word_search(words);
-        if plan == WordSearch::Nothing {
-            return Ok(Vec::new());
+        use super::directory::{word_like, word_query, WordSearch};
+        match word_query(self.conn(), words)? {
+            WordSearch::Nothing => Ok(Vec::new()),
+            WordSearch::Match(q) => {
+                let mut st = self.conn().prepare_cached(
+                    "SELECT rowid FROM contact_words WHERE contact_words MATCH ?1 ORDER BY rowid LIMIT ?2",
+                )?;
+                let rows = st.query_map(params![q, limit as i64], |r| r.get(0))?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            }
+            WordSearch::Scan => {
+                let mut likes = String::new();
+                let mut args: Vec<Value> = Vec::new();
+                for w in words {
+                    args.push(Value::Text(word_like(w)));
+                    likes.push_str(&format!(
+                        " AND search_words LIKE ?{} ESCAPE '\\'",
+                        args.len()
+                    ));
+                }
+                args.push(Value::Integer(limit as i64));
+                let sql = format!(
+                    "SELECT id FROM contacts WHERE 1 = 1{likes} ORDER BY id LIMIT ?{}",
+                    args.len()
+                );
+                let mut st = self.conn().prepare_cached(&sql)?;
+                let rows = st.query_map(params_from_iter(args), |r| r.get(0))?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            }
         }
-        let mut likes = String::new();
-        let mut args: Vec<Value> = Vec::new();
-        for w in words {
-            args.push(Value::Text(word_like(w)));
-            likes.push_str(&format!(
-                " AND search_words LIKE ?{} ESCAPE '\\'",
-                args.len()
-            ));
-        }
-        args.push(Value::Integer(limit as i64));
-        let lim = args.len();
-        let WordSearch::Match(q) = plan else {
-            let sql =
-                format!("SELECT id FROM contacts WHERE 1 = 1{likes} ORDER BY id LIMIT ?{lim}");
-            let mut st = self.conn().prepare_cached(&sql)?;
-            let rows = st.query_map(params_from_iter(args), |r| r.get(0))?;
-            return Ok(rows.collect::<rusqlite::Result<_>>()?);
-        };
-        // The first `limit` matches among the first contacts by id are the first `limit` of all.
-        // The probe ends at an id bound (a walk of the id order) so that it stops at the `limit`th.
-        args.push(Value::Integer(NAME_PROBE));
-        let sql = format!(
-            "SELECT id FROM contacts
-             WHERE id < IFNULL((SELECT id FROM contacts ORDER BY id LIMIT 1 OFFSET ?{}), 9223372036854775807){likes}
-             ORDER BY id LIMIT ?{lim}",
-            args.len()
-        );
-        let probed: Vec<i64> = {
-            let mut st = self.conn().prepare_cached(&sql)?;
-            let rows = st.query_map(params_from_iter(args), |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        if probed.len() >= limit {
-            return Ok(probed);
-        }
-        let mut st = self.conn().prepare_cached(
-            "SELECT rowid FROM contact_words WHERE contact_words MATCH ?1 ORDER BY rowid LIMIT ?2",
-        )?;
-        let rows = st.query_map(params![q, limit as i64], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// One call, hidden ones included (the caller decides what to show).

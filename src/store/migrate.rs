@@ -325,6 +325,16 @@ pub const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO contact_words(contact_words) VALUES ('rebuild');
     "#,
+    // 11: the word index's terms, for name searches with words longer than its prefix indexes (see
+    // `store::directory::word_query`): each becomes the terms it starts, read in this table's order.
+    // The store adds a contact's terms beside its words and never removes one. `contact_words_vocab`
+    // is FTS5's own view of the terms (it stores nothing); it fills the table here and after a
+    // restore.
+    r#"
+    CREATE TABLE contact_word_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE VIRTUAL TABLE contact_words_vocab USING fts5vocab(contact_words, 'row');
+    INSERT INTO contact_word_terms(term) SELECT term FROM contact_words_vocab;
+    "#,
 ];
 
 /// The schema version this build writes.
