@@ -117,6 +117,13 @@ pub enum Direction {
 }
 
 impl Direction {
+    pub const ALL: [Direction; 4] = [
+        Direction::In,
+        Direction::Out,
+        Direction::Internal,
+        Direction::Unknown,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Direction::In => "in",
@@ -127,14 +134,7 @@ impl Direction {
     }
 
     pub fn parse(s: &str) -> Option<Direction> {
-        [
-            Direction::In,
-            Direction::Out,
-            Direction::Internal,
-            Direction::Unknown,
-        ]
-        .into_iter()
-        .find(|d| d.as_str() == s)
+        Direction::ALL.into_iter().find(|d| d.as_str() == s)
     }
 }
 

@@ -335,6 +335,11 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE VIRTUAL TABLE contact_words_vocab USING fts5vocab(contact_words, 'row');
     INSERT INTO contact_word_terms(term) SELECT term FROM contact_words_vocab;
     "#,
+    // 12: the call log filtered by status or direction, in time order per (status, direction) pair
+    // (see `Reader::calls`): a rare status no longer means reading the whole journal.
+    r#"
+    CREATE INDEX calls_by_kind ON calls(status, direction, started_at, id);
+    "#,
 ];
 
 /// The schema version this build writes.
