@@ -82,8 +82,10 @@ def measure(paths, rounds):
 
 out = {
     "calllog": measure(["/calls"], 60),
+    # The web form's filters (`dir`, `status`), a status no demo call has (every call is read past
+    # unless an index gives that status in time order) among them.
     "calllog_filtered": measure(
-        ["/calls?direction=in&status=missed", "/calls?direction=out", "/calls?status=answered&direction=in"], 60
+        ["/calls?dir=in&status=missed", "/calls?dir=out", "/calls?status=answered&dir=in", "/calls?status=busy"], 60
     ),
     "calllog_search": measure(["/calls?q=0301", "/calls?q=Demo", "/calls?q=%2B4930"], 30),
     # Names: one nobody has (the whole index is asked and nothing found), two words, a common one.
