@@ -237,9 +237,7 @@ mod tests {
     /// by the next lookup, not halfway through this one.
     #[test]
     fn reads_in_a_snapshot_see_one_moment() {
-        let dir = std::env::temp_dir().join(format!("ringbook-lookup-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::store::test_dir("lookup");
         let store = Store::open(&dir.join("ringbook.db")).unwrap();
         let model = NumberModel::default();
         let id = contacts::create(

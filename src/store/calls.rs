@@ -964,9 +964,7 @@ mod tests {
     /// `calls_by_kind` and the plain conditions (with an employee, which takes the other path) agree.
     #[test]
     fn status_and_direction_filters_page_like_a_plain_check() {
-        let dir = std::env::temp_dir().join(format!("ringbook-calls-kind-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::store::test_dir("calls-kind");
         let store = Store::open(&dir.join("t.db")).unwrap();
         // (started_at, status, direction, suppressed, employee): a few starts shared by several calls.
         let mut rows = Vec::new();

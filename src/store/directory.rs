@@ -441,11 +441,7 @@ mod tests {
     use crate::store::{migrate, Store};
 
     fn temp_db(tag: &str) -> std::path::PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("ringbook-directory-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join("t.db")
+        crate::store::test_dir(&format!("directory-{tag}")).join("t.db")
     }
 
     fn person(first: &str, last: &str, company: &str, numbers: &[&str]) -> NewContact {

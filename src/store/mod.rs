@@ -159,6 +159,16 @@ impl Store {
     }
 }
 
+/// A fresh, empty directory for one unit test's database, named after the test (`tag`) and the
+/// process, so tests running in parallel never share a file.
+#[cfg(test)]
+pub(crate) fn test_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ringbook-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("the test directory can be made");
+    dir
+}
+
 /// The pragmas every read-write connection gets. WAL with `synchronous=FULL` makes a COMMIT durable
 /// when it returns; foreign keys keep phones from outliving their contact.
 fn configure(conn: &Connection) -> Result<()> {

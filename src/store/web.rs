@@ -298,9 +298,7 @@ mod tests {
     /// equal counts in id order, callers without a contact as one row without a name.
     #[test]
     fn the_report_sums_a_weeks_calls_per_contact_and_employee() {
-        let dir = std::env::temp_dir().join(format!("ringbook-report-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::store::test_dir("report");
         let store = Store::open(&dir.join("t.db")).unwrap();
         store
             .write(|tx| {
