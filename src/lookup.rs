@@ -273,4 +273,59 @@ mod tests {
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    /// A direct line into a company is matched to the main number it most likely extends: the
+    /// longest main number first (the shortest extension), and at each length the number itself
+    /// before the same number with a 0 where the extension was.
+    #[test]
+    fn a_direct_line_finds_the_closest_main_number() {
+        let dir = crate::store::test_dir("lookup-did");
+        let store = Store::open(&dir.join("ringbook.db")).unwrap();
+        let model = NumberModel::default();
+        let company = |name: &str, raw: &str| {
+            contacts::create(
+                &store,
+                &model,
+                NewContact {
+                    company: name.into(),
+                    phones: vec![NewPhone {
+                        kind: PhoneKind::Office,
+                        raw: raw.into(),
+                    }],
+                    ..NewContact::default()
+                },
+            )
+            .unwrap()
+        };
+        let five = company("Five", "+49 89 1234");
+        let six = company("Six", "+49 89 123456");
+        let six_zero = company("Six Zero", "+49 89 1234560");
+        let reader = store.reader().unwrap();
+        let best = |expect_ext: &str| {
+            let o = lookup(&reader, &model, "+49 89 12345617").unwrap();
+            let m = &o.matches[0];
+            assert_eq!(m.info.rule, Rule::DidToMain);
+            assert!(
+                m.info
+                    .explanation
+                    .contains(&format!("extension {expect_ext} ")),
+                "{}",
+                m.info.explanation
+            );
+            m.contact.id
+        };
+        assert_eq!(best("17"), six);
+        contacts::delete(&store, six).unwrap();
+        assert_eq!(best("17"), six_zero);
+        contacts::delete(&store, six_zero).unwrap();
+        assert_eq!(best("5617"), five);
+        contacts::delete(&store, five).unwrap();
+        assert!(lookup(&reader, &model, "+49 89 12345617")
+            .unwrap()
+            .matches
+            .is_empty());
+        drop(reader);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
