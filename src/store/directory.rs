@@ -782,9 +782,8 @@ mod tests {
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
-    /// With more contacts than the call log's probe and the phone books' [`BROAD`], a common word is
-    /// found by checking contacts in order and a rare one through the index: the same contacts as
-    /// the scan either way.
+    /// With more contacts than the phone books' [`BROAD`], a common word (the phone books walk the
+    /// name order) and a rare one (read from the index) find the same contacts as the scan.
     #[test]
     fn common_and_rare_words_find_what_the_scan_found() {
         let path = temp_db("many");
@@ -826,7 +825,7 @@ mod tests {
             assert_eq!(listed, scanned(&r, words, true, 20), "{words:?}");
         }
         let rare = r.contact_ids_by_words(&["rare".into()], 200).unwrap();
-        assert_eq!(rare.len(), 11, "beyond the probe too");
+        assert_eq!(rare.len(), 11, "past the first 10,000 contacts too");
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
