@@ -4,6 +4,7 @@
 #   scripts/fuzz.sh                         # each target 10 minutes, then schemathesis
 #   FUZZ_SECONDS=30 scripts/fuzz.sh         # a quick pass
 #   FUZZ_TARGETS="number import" scripts/fuzz.sh
+#   FUZZ_RUNS=10000000 FUZZ_SECONDS=7200 scripts/fuzz.sh   # stop each target at 10M inputs
 #   FUZZ_SKIP_SCHEMATHESIS=1 scripts/fuzz.sh   # libFuzzer only
 #   FUZZ_SKIP_LIBFUZZER=1 scripts/fuzz.sh      # schemathesis only
 #   FUZZ_SANITIZER=address scripts/fuzz.sh     # with AddressSanitizer (slower)
@@ -28,6 +29,8 @@ cd "$(dirname "$0")/.."
 
 SECONDS_EACH=${FUZZ_SECONDS:-600}
 SANITIZER=${FUZZ_SANITIZER:-none}
+# libFuzzer stops at whichever limit comes first; -1 is its "no limit on inputs".
+RUNS=${FUZZ_RUNS:--1}
 ALL_TARGETS=$(sed -n 's/^name = "\(.*\)"$/\1/p' fuzz/Cargo.toml | grep -v '^ringbook-fuzz$')
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 OUT=fuzz/work
@@ -56,7 +59,7 @@ if [ -z "${FUZZ_SKIP_LIBFUZZER:-}" ]; then
         # -detect_leaks=0: those targets' server threads still hold their memory when libFuzzer
         # exits, which LeakSanitizer (with FUZZ_SANITIZER=address) would report as leaks.
         set +e
-        "$FUZZ_BIN/$t" -artifact_prefix="fuzz/artifacts/$t/" -max_total_time="$SECONDS_EACH" \
+        "$FUZZ_BIN/$t" -artifact_prefix="fuzz/artifacts/$t/" -max_total_time="$SECONDS_EACH" -runs="$RUNS" \
             -print_final_stats=1 -rss_limit_mb=4096 -detect_leaks=0 -timeout=30 \
             "$OUT/$t" "fuzz/corpus/$t" >"$log" 2>&1
         rc=$?
