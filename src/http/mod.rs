@@ -413,6 +413,11 @@ const PAGE_WORKERS: usize = 3;
 
 /// Lowers the calling thread's CPU priority (nice 10), so that when a report and a burst of lookups
 /// compete for the cores, the lookups win. Linux applies `setpriority` to a single thread id.
+///
+/// Not `SCHED_IDLE`, though it halved the mixed-load lookup p99 while the cores had time to spare: once
+/// they were saturated, a starved page worker held something the lookups wait for (an allocator arena
+/// or the kernel's memory-map lock are the likely ones), and lookup p99 rose from 15 ms to 59–200 ms.
+/// Nice 10 still gives a page worker a share of the CPU, so such a hold ends quickly.
 fn lower_priority() {
     // SAFETY: plain libc calls with valid arguments; a failure only leaves the priority as it was.
     let ok = unsafe {

@@ -132,7 +132,9 @@ impl Store {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "query_only", true)?;
         // A small page cache per reader keeps memory low with many workers; the OS page cache does
-        // the rest.
+        // the rest. Measured on 1M contacts: 8 MB instead of 512 KB cut the reads per lookup from 7.4
+        // to 4.1, but searching the larger cache cost as much CPU as the reads saved. Memory-mapped
+        // I/O (`mmap_size`) was no faster either, and counts each page read in RSS once per reader.
         conn.pragma_update(None, "cache_size", -512)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Reader { conn })
