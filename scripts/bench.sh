@@ -111,7 +111,7 @@ FAKE_PID=$!
 # How much of the database the OS page cache holds before the first request, and whether the kernel
 # pages out memory that has sat idle (DAMON's proactive reclaim, as some VM hosts configure it): both
 # decide whether a page row reads from memory or from disk, so the table states them.
-DB_CACHED_PCT=$(fincore --bytes --noheadings --output RES,SIZE "$DB" 2>/dev/null | awk '$2 > 0 {printf "%.0f", 100 * $1 / $2}')
+DB_CACHED_PCT=$(fincore --bytes --noheadings --output RES,SIZE "$DB" 2>/dev/null | awk '$2 > 0 {printf "%.0f", 100 * $1 / $2}' || true)
 DB_CACHED_PCT=${DB_CACHED_PCT:-None}
 RECLAIM=false
 for d in /sys/kernel/mm/damon/admin/kdamonds/*; do
