@@ -575,7 +575,7 @@ pub fn start(store: Store) -> io::Result<()> {
     thread::Builder::new()
         .name("sources".into())
         .spawn(move || {
-            let reader = match store.reader() {
+            let reader = match store.background_reader() {
                 Ok(r) => r,
                 Err(e) => {
                     log::error!(

@@ -362,6 +362,7 @@ pub fn serve(
             .map_err(|e| e.to_string())?;
         handles.push(h);
     }
+    release_startup_memory();
     for h in handles {
         let _ = h.join();
     }
@@ -429,6 +430,18 @@ fn lower_priority() {
             "page worker keeps normal priority: {}",
             io::Error::last_os_error()
         );
+    }
+}
+
+/// Gives the memory that starting up freed back to the OS. Migrations, the settings, decoding the
+/// number library's metadata and opening the connections leave free blocks in the allocator's
+/// arenas, which glibc keeps mapped; on the idle server that was 0.3–0.7 MB of resident memory
+/// nobody would use again soon.
+fn release_startup_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the OS; 0 keeps no extra padding.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

@@ -44,7 +44,7 @@ pub fn spawn(store: Store) -> std::io::Result<()> {
     thread::Builder::new()
         .name("journal-janitor".into())
         .spawn(move || {
-            let reader = match store.reader() {
+            let reader = match store.background_reader() {
                 Ok(r) => r,
                 Err(e) => {
                     log::error!("the journal janitor could not open the database and is not running: {e}");

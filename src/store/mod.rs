@@ -96,6 +96,7 @@ impl Store {
     /// Like [`Store::open`], with at most `max_batch` writes per commit. A batch of 1 is one commit per
     /// write: the benchmark's baseline for what group commit buys.
     pub fn open_with_batch(path: &Path, max_batch: usize) -> Result<Store> {
+        configure_sqlite_memory();
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         migrate::run(&mut conn)?;
@@ -104,6 +105,7 @@ impl Store {
         conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
         let writer = Writer::spawn(conn, max_batch);
         let checkpointer = Connection::open(path)?;
+        without_lookaside(&checkpointer);
         checkpointer.busy_timeout(BUSY_TIMEOUT)?;
         checkpointer.pragma_update(None, "cache_size", -256)?;
         writer.spawn_checkpointer(checkpointer);
@@ -123,12 +125,29 @@ impl Store {
 
     /// A new read-only connection. Each HTTP worker keeps one for its lifetime.
     pub fn reader(&self) -> Result<Reader> {
+        self.open_reader(true)
+    }
+
+    /// A read-only connection for a thread that runs a statement now and then (the janitor, the
+    /// call sources' supervisor, the CRM sync, a browser's event stream): like [`Store::reader`], without SQLite's lookaside allocator.
+    /// Lookaside serves a busy connection's small allocations from a 48 KB buffer of its own, which
+    /// SQLite touches in full when it opens the connection; for a thread that wakes every few
+    /// seconds, that is memory held for nothing.
+    pub fn background_reader(&self) -> Result<Reader> {
+        self.open_reader(false)
+    }
+
+    fn open_reader(&self, lookaside: bool) -> Result<Reader> {
+        configure_sqlite_memory();
         let conn = Connection::open_with_flags(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
                 | OpenFlags::SQLITE_OPEN_URI,
         )?;
+        if !lookaside {
+            without_lookaside(&conn);
+        }
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "query_only", true)?;
         // A small page cache per reader keeps memory low with many workers; the OS page cache does
@@ -169,6 +188,54 @@ pub(crate) fn test_dir(tag: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("the test directory can be made");
     dir
+}
+
+/// Sets SQLite's process-wide memory options, once, before the first connection opens.
+///
+/// By default every connection allocates room for 20 pages (88 KB) in one block the first time it
+/// reads, and SQLite touches all of it. ringbook keeps some sixteen connections, most of which only
+/// ever read the schema and a few settings, so those blocks were 1.4 MB of the idle server's 20 MB.
+/// Without the block a connection allocates each page when it first needs it; a lookup worker's
+/// cache fills within its first requests and from then on reuses its pages, as before.
+fn configure_sqlite_memory() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: SQLITE_CONFIG_PAGECACHE takes a pointer (null: no caller-provided buffer), a page
+        // size and a count. sqlite3_config may only run before SQLite initialises; `Once` keeps it
+        // to one call, and if a connection was opened earlier it just returns SQLITE_MISUSE.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_PAGECACHE,
+                std::ptr::null_mut::<std::ffi::c_void>(),
+                0 as std::ffi::c_int,
+                0 as std::ffi::c_int,
+            )
+        };
+        if rc != rusqlite::ffi::SQLITE_OK {
+            log::debug!("SQLite keeps its default page-cache allocation (code {rc})");
+        }
+    });
+}
+
+/// Turns off the lookaside allocator of a connection that has run no statement yet (see
+/// [`Store::background_reader`]). If SQLite refuses, the connection keeps it: that costs memory,
+/// nothing else.
+fn without_lookaside(conn: &Connection) {
+    // SAFETY: SQLITE_DBCONFIG_LOOKASIDE takes a buffer pointer (null: none), a slot size and a slot
+    // count; zero slots turn lookaside off. The handle is valid for the call, and no lookaside
+    // memory is in use on a connection that has not run a statement.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_db_config(
+            conn.handle(),
+            rusqlite::ffi::SQLITE_DBCONFIG_LOOKASIDE,
+            std::ptr::null_mut::<std::ffi::c_void>(),
+            0 as std::ffi::c_int,
+            0 as std::ffi::c_int,
+        )
+    };
+    if rc != rusqlite::ffi::SQLITE_OK {
+        log::debug!("a background connection keeps SQLite's lookaside allocator (code {rc})");
+    }
 }
 
 /// The pragmas every read-write connection gets. WAL with `synchronous=FULL` makes a COMMIT durable
@@ -264,4 +331,42 @@ pub fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How many small allocations SQLite served from a connection's lookaside buffer so far.
+    fn lookaside_hits(conn: &Connection) -> i32 {
+        let (mut current, mut high) = (0, 0);
+        // SAFETY: a valid handle and two out-pointers that live for the call.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_db_status(
+                conn.handle(),
+                rusqlite::ffi::SQLITE_DBSTATUS_LOOKASIDE_HIT,
+                &mut current,
+                &mut high,
+                0,
+            )
+        };
+        assert_eq!(rc, rusqlite::ffi::SQLITE_OK);
+        high
+    }
+
+    #[test]
+    fn background_readers_run_without_lookaside_and_workers_with_it() {
+        let dir = test_dir("lookaside");
+        let store = Store::open(&dir.join("t.db")).unwrap();
+        let worker = store.reader().unwrap();
+        let background = store.background_reader().unwrap();
+        for r in [&worker, &background] {
+            r.integrity_quick().unwrap();
+            let _ = crate::settings::Settings::load(r).unwrap();
+        }
+        assert!(lookaside_hits(worker.conn()) > 0);
+        assert_eq!(lookaside_hits(background.conn()), 0);
+        drop((worker, background, store));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -326,7 +326,7 @@ pub fn start(store: Store) -> io::Result<()> {
 
 fn run(store: Store) {
     let reader = loop {
-        match store.reader() {
+        match store.background_reader() {
             Ok(r) => break r,
             Err(e) => {
                 log::error!("address book: the store can't be read ({e}); retrying");

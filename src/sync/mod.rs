@@ -226,7 +226,7 @@ enum Outcome {
 
 impl Worker {
     fn new(store: Store, connector: &'static str) -> Result<Worker, String> {
-        let reader = store.reader().map_err(|e| e.to_string())?;
+        let reader = store.background_reader().map_err(|e| e.to_string())?;
         let settings = Settings::load(&reader).map_err(|e| e.to_string())?;
         let tuning = Tuning::of(&settings, connector);
         Ok(Worker {

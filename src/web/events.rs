@@ -116,7 +116,7 @@ fn event_for(reader: &Reader, me: &Me, ch: &CallChanged) -> Option<Event> {
 
 fn run(app: Arc<App>, me: Me, w: &mut dyn Write) {
     let rx = notify::subscribe(256);
-    let reader = match app.store.reader() {
+    let reader = match app.store.background_reader() {
         Ok(r) => r,
         Err(e) => {
             log::warn!("the event stream could not open the database: {e}");
