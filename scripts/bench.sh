@@ -48,8 +48,9 @@ LOADGEN=$PWD/target/release/loadgen
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
-# The machine's CPU counters (idle and total jiffies, all cores) and the idle share since a snapshot.
-cpu_stat() { awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print $5 + $6, t}' /proc/stat; }
+# The machine's CPU counters (idle and iowait, and the total without guest time, which user time
+# already counts; jiffies, all cores) and the idle share since a snapshot.
+cpu_stat() { awk '/^cpu / {t = 0; for (i = 2; i <= 9; i++) t += $i; print $5 + $6, t}' /proc/stat; }
 idle_pct_since() { cpu_stat | awk -v a="$1" 'BEGIN {split(a, s, " ")} {printf "%.0f", 100 * ($1 - s[1]) / ($2 - s[2])}'; }
 jget() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
