@@ -1,8 +1,8 @@
 //! Upstream CRM sync: delivers the outbox (see `store/outbox.rs`) to the office's cloud CRMs.
 //!
 //! One worker thread per connector, so a slow or dead CRM never holds up another. A worker wakes when the
-//! journal publishes a change (after COMMIT, through `journal::notify`) or when its timer says the next
-//! row is due. Delivery rules:
+//! journal publishes a change (after COMMIT, through `journal::notify`; only while its connector is on)
+//! or when its timer says the next row is due. Delivery rules:
 //! - a row is marked delivered only after a 2xx was received, and that is recorded in the store; a row
 //!   whose 2xx was received but not yet recorded when the process died is sent again (the
 //!   `Idempotency-Key` header lets a CRM that honours it drop the repeat);
@@ -140,11 +140,10 @@ impl Tuning {
 pub fn start(store: Store) -> io::Result<()> {
     mirror::start(store.clone())?;
     for connector in CONNECTORS {
-        let rx = notify::subscribe(1024);
         let store = store.clone();
         std::thread::Builder::new()
             .name(format!("sync-{connector}"))
-            .spawn(move || run(store, connector, rx))?;
+            .spawn(move || run(store, connector))?;
     }
     Ok(())
 }
@@ -154,7 +153,8 @@ const IDLE: Duration = Duration::from_secs(2);
 /// Rows fetched per round.
 const BATCH: usize = 64;
 
-fn run(store: Store, connector: &'static str, rx: Receiver<CallChanged>) {
+fn run(store: Store, connector: &'static str) {
+    let mut changes = None;
     let mut w = loop {
         match Worker::new(store.clone(), connector) {
             Ok(w) => break w,
@@ -172,13 +172,16 @@ fn run(store: Store, connector: &'static str, rx: Receiver<CallChanged>) {
                 Duration::from_secs(1)
             }
         };
-        if wait.is_zero() {
+        if wait.is_zero() || w.listen(&mut changes) {
             continue;
         }
-        match rx.recv_timeout(wait) {
-            Ok(_) | Err(RecvTimeoutError::Timeout) => while rx.try_recv().is_ok() {},
-            // The journal never drops its senders; if it did, the timer alone keeps us going.
-            Err(RecvTimeoutError::Disconnected) => std::thread::sleep(wait),
+        match &changes {
+            Some(rx) => match rx.recv_timeout(wait) {
+                Ok(_) | Err(RecvTimeoutError::Timeout) => while rx.try_recv().is_ok() {},
+                // The journal never drops its senders; if it did, the timer alone keeps us going.
+                Err(RecvTimeoutError::Disconnected) => std::thread::sleep(wait),
+            },
+            None => std::thread::sleep(wait),
         }
     }
 }
@@ -261,6 +264,28 @@ impl Worker {
             self.agent_net = self.tuning.net.clone();
         }
         Ok(())
+    }
+
+    /// Keeps `changes` subscribed to the journal's change feed while the connector is on, and drops
+    /// the subscription while it is off. Most offices run without one CRM or another, and a worker
+    /// that stays subscribed wakes for every call change only to find it has nothing to send: three
+    /// such workers cost about 60 µs of CPU per change at 1,000 events a second. A connector that is
+    /// off sleeps on its timer and sees a new URL within [`IDLE`].
+    ///
+    /// Returns true when it has just subscribed: a change committed between the last round and the
+    /// subscription sent no wake-up, so the caller runs a round at once instead of waiting.
+    fn listen(&self, changes: &mut Option<Receiver<CallChanged>>) -> bool {
+        match (self.tuning.enabled, changes.is_some()) {
+            (true, false) => {
+                *changes = Some(notify::subscribe(1024));
+                true
+            }
+            (false, true) => {
+                *changes = None;
+                false
+            }
+            _ => false,
+        }
     }
 
     /// Delivers what is due and says how long to sleep before the next round.
@@ -628,6 +653,41 @@ fn one_of(v: &str, allowed: &[&str]) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_worker_listens_to_the_journal_only_while_its_connector_is_on() {
+        use crate::journal::{CallId, ChangeKind};
+        let dir = crate::store::test_dir("sync-listen");
+        let store = Store::open(&dir.join("t.db")).unwrap();
+        let mut w = Worker::new(store.clone(), "webhook").unwrap();
+        let mut changes = None;
+        assert!(!w.listen(&mut changes), "off: nothing to subscribe to");
+        assert!(changes.is_none());
+
+        crate::settings::set(&store, "sync.webhook.url", "http://127.0.0.1:9/hook").unwrap();
+        w.refresh().unwrap();
+        assert!(
+            w.listen(&mut changes),
+            "turned on: a round must follow at once"
+        );
+        assert!(!w.listen(&mut changes), "already listening");
+        let change = CallChanged {
+            call_id: CallId(7),
+            kind: ChangeKind::Ringing,
+            notify: true,
+        };
+        notify::publish(&[change]);
+        let rx = changes.as_ref().expect("subscribed");
+        // Other tests in this process may publish too; ours must be among what arrived.
+        assert!(rx.try_iter().any(|c| c == change));
+
+        crate::settings::set(&store, "sync.webhook.url", "").unwrap();
+        w.refresh().unwrap();
+        assert!(!w.listen(&mut changes));
+        assert!(changes.is_none(), "turned off: the subscription is dropped");
+        drop((w, store));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn hms_and_encode() {
