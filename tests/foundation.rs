@@ -227,6 +227,10 @@ fn metrics_count_requests_and_lookups() {
     );
     assert!(m.contains("ringbook_writer_queue_depth"));
     assert!(m.contains("ringbook_db_size_bytes"));
+    assert!(
+        m.contains("\nringbook_call_changes_dropped_total 0\n"),
+        "{m}"
+    );
 }
 
 #[test]

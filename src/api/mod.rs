@@ -69,6 +69,11 @@ pub fn metrics(ctx: &mut Ctx, _req: &Request, _p: &Params) -> Response {
             crate::sync::FAILED_ATTEMPTS.load(relaxed) as f64,
         ),
         (
+            "ringbook_call_changes_dropped_total",
+            "Call changes a lagging subscriber (a live browser, a sync worker) missed since start.",
+            crate::journal::notify::dropped() as f64,
+        ),
+        (
             "ringbook_writer_queue_depth",
             "Write jobs waiting for the writer thread.",
             writer.queue_depth() as f64,
