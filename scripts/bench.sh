@@ -126,7 +126,7 @@ DB_CACHED_PCT=$(cached_pct)
 DB_CACHED_PCT=${DB_CACHED_PCT:-None}
 # A server that has answered lookups all day has its indexes in memory; one whose database sat idle
 # behind other work (a build, fuzzing) may not, and then the full-load row measures the disk: 824
-# lookups/s with 10% cached, against 24-28k warm. Reading the file once gives every run the same
+# lookups/s with 10% cached, against 24,000-33,000 warm. Reading the file once gives every run the same
 # start; the table states both shares.
 cat "$DB" "$DB-wal" >/dev/null 2>&1 || true
 DB_WARM_PCT=$(cached_pct)

@@ -70,7 +70,7 @@ pub fn metrics(ctx: &mut Ctx, _req: &Request, _p: &Params) -> Response {
         ),
         (
             "ringbook_call_changes_dropped_total",
-            "Call changes a lagging subscriber (a live browser, a sync worker) missed since start.",
+            "Call-change notices dropped since start because a subscriber fell behind: a live browser view (it missed updates) or a sync worker busy with a backlog (it re-reads the outbox, so no delivery is lost).",
             crate::journal::notify::dropped() as f64,
         ),
         (
