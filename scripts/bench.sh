@@ -59,8 +59,9 @@ cpu_stat() { awk '/^cpu / {t = 0; for (i = 2; i <= 9; i++) t += $i; print $5 + $
 idle_pct_since() { cpu_stat | awk -v a="$1" 'BEGIN {split(a, s, " ")} {printf "%.0f", 100 * ($1 - s[1]) / ($2 - s[2])}'; }
 # A process's CPU time so far (user and system, in clock ticks).
 cpu_ticks() { awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
-# Server CPU in µs per request for a paced or closed-loop run: ticks spent since $1 over the run's
-# requests, warm-up included (the warm-up runs at the measured rate).
+# Server CPU in µs per request for a paced or closed-loop run: ticks spent since $2 over the run's
+# requests ($1 is the load generator's result), warm-up included and counted at the measured rate
+# (a paced warm-up sends at that rate; a closed-loop one runs close to it).
 us_per_request() {
     python3 -c "import json,sys; r=json.loads(sys.argv[1]); print(round((int(sys.argv[3]) - int(sys.argv[2])) / $(getconf CLK_TCK) * 1e6 / (r['rate'] * ($RUN_SECONDS + $WARMUP)), 1))" "$1" "$2" "$(cpu_ticks "$SERVER")"
 }
