@@ -654,12 +654,14 @@ fn import_contacts(
         ));
     }
     let n = contacts::insert_all(store, parsed.good).map_err(|e| e.to_string())?;
+    let bad = parsed.bad.len();
     println!(
-        "imported {n} contacts{}",
-        if parsed.bad.is_empty() {
-            String::new()
-        } else {
-            format!(", skipped {} bad rows", parsed.bad.len())
+        "imported {n} {}{}",
+        if n == 1 { "contact" } else { "contacts" },
+        match bad {
+            0 => String::new(),
+            1 => ", skipped 1 bad row".to_string(),
+            _ => format!(", skipped {bad} bad rows"),
         }
     );
     Ok(())

@@ -308,7 +308,10 @@ fn import_reports_bad_rows_and_imports_nothing_unless_skip_bad() {
     let export = db.ok(&["export", "contacts", "--format", "csv"]);
     assert_eq!(export.lines().count(), 1, "only the header: {export}");
     let out = db.ok(&["import", "contacts", f.to_str().unwrap(), "--skip-bad"]);
-    assert!(out.contains("imported 1 contacts"), "{out}");
+    assert!(
+        out.contains("imported 1 contact, skipped 1 bad row\n"),
+        "{out}"
+    );
     let export = db.ok(&["export", "contacts", "--format", "csv"]);
     assert!(export.contains("Anna,Muster,,,,+49301234567"), "{export}");
     let vcf = db.ok(&["export", "contacts", "--format", "vcf"]);
