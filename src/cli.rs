@@ -685,7 +685,10 @@ fn export_contacts(
         FileFormat::Csv => export::csv(&reader, out)?,
         FileFormat::Vcf => export::vcard(&reader, out)?,
     };
-    eprintln!("exported {n} contacts");
+    eprintln!(
+        "exported {n} {}",
+        if n == 1 { "contact" } else { "contacts" }
+    );
     Ok(())
 }
 
