@@ -48,9 +48,9 @@ pub struct ServeArgs {
     /// Address and port to serve HTTP on.
     #[arg(long, env = "RINGBOOK_LISTEN", default_value = "0.0.0.0:8080")]
     pub listen: SocketAddr,
-    /// Worker threads answering requests (default 16).
-    #[arg(long, env = "RINGBOOK_WORKERS")]
-    pub workers: Option<usize>,
+    /// Worker threads answering phones, PBXs and the API (admin pages have three threads of their own).
+    #[arg(long, env = "RINGBOOK_WORKERS", default_value_t = DEFAULT_WORKERS)]
+    pub workers: usize,
     /// Seconds a connection may stay silent (idle keep-alive, or a stalled client) before it is closed.
     #[arg(long, env = "RINGBOOK_IO_TIMEOUT", default_value_t = 30)]
     pub io_timeout: u64,
@@ -408,7 +408,7 @@ fn run(cli: Cli) -> Result<(), String> {
 const DEFAULT_WORKERS: usize = 4;
 
 fn serve(store: &Store, cli: &Cli, args: &ServeArgs) -> Result<(), String> {
-    let workers = args.workers.unwrap_or(DEFAULT_WORKERS).clamp(1, 256);
+    let workers = args.workers.clamp(1, 256);
     let reader = store.reader().map_err(|e| e.to_string())?;
     log::info!(
         "ringbook {} using the database {}",
