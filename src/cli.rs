@@ -404,7 +404,8 @@ fn run(cli: Cli) -> Result<(), String> {
 /// connection with its page cache, and a thread's share of the number parser's pattern caches (the
 /// lazy DFAs of its regexes, megabytes per thread). Measured with 64 connections and 1M contacts: 4
 /// workers give the same lookups/s as 16, with peak RSS 67 MB instead of 93 MB and p99 7 ms instead
-/// of 22 ms. A slow page (a large CSV export) holds one worker; `--workers` raises the count.
+/// of 22 ms. Admin pages, exports included, run on page workers of their own (`http::serve`), so a
+/// slow page never holds one of these.
 const DEFAULT_WORKERS: usize = 4;
 
 fn serve(store: &Store, cli: &Cli, args: &ServeArgs) -> Result<(), String> {
