@@ -27,6 +27,12 @@ struct Args {
     /// region it knows (the worst case for the number library's memory, which grows per region).
     #[arg(long)]
     make_world_targets: bool,
+    /// Instead of sending load, run the lookups of the targets file in this process, on one thread
+    /// and without HTTP, against this ringbook database: what the store and number work of a lookup
+    /// costs this machine today, apart from the server's HTTP and threads. A shared machine's speed
+    /// drifts between runs; this figure drifts with it, and the server's figures can be read against it.
+    #[arg(long)]
+    direct_lookups: Option<std::path::PathBuf>,
     /// How many targets to write with --make-lookup-targets.
     #[arg(long, default_value_t = 20_000)]
     count: usize,
@@ -306,6 +312,76 @@ fn make_lookup_targets(
     Ok(lines.len())
 }
 
+/// The `number` parameter of a lookup target, percent-decoded (`%2B4930...` → `+4930...`).
+fn target_number(target: &str) -> Option<String> {
+    let (_, query) = target.split_once('?')?;
+    let value = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("number="))?;
+    let b = value.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).and_then(|&c| hex(c)),
+            b.get(i + 2).and_then(|&c| hex(c)),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Runs every target's lookup once to warm up, then three more times, on this thread. Returns the
+/// median round's time per lookup, the hits and the lookups that failed.
+fn direct_lookups(
+    db: &std::path::Path,
+    targets: &std::path::Path,
+) -> Result<serde_json::Value, String> {
+    let reader = ringbook::store::Store::reader_only(db).map_err(|e| e.to_string())?;
+    let model = ringbook::settings::Settings::load(&reader)
+        .map_err(|e| e.to_string())?
+        .number_model();
+    let text = std::fs::read_to_string(targets)
+        .map_err(|e| format!("{} could not be read: {e}", targets.display()))?;
+    let numbers: Vec<String> = text.lines().filter_map(target_number).collect();
+    if numbers.is_empty() {
+        return Err(format!("{} holds no lookup targets", targets.display()));
+    }
+    let (mut hits, mut failed) = (0, 0);
+    let mut rounds_ns = Vec::new();
+    for round in 0..4 {
+        let t = Instant::now();
+        for n in &numbers {
+            match ringbook::lookup::lookup(&reader, &model, n) {
+                Ok(o) if round == 0 && !o.matches.is_empty() => hits += 1,
+                Err(_) if round == 0 => failed += 1,
+                _ => {}
+            }
+        }
+        if round > 0 {
+            rounds_ns.push(t.elapsed().as_nanos() as f64 / numbers.len() as f64);
+        }
+    }
+    rounds_ns.sort_by(f64::total_cmp);
+    Ok(serde_json::json!({
+        "lookups": numbers.len(),
+        "hits": hits,
+        "failed": failed,
+        "us_per_lookup": (rounds_ns[1] / 10.0).round() / 100.0,
+        "rounds_us": rounds_ns.iter().map(|ns| (ns / 10.0).round() / 100.0).collect::<Vec<_>>(),
+    }))
+}
+
 /// Writes one `/api/v1/lookup` target per region libphonenumber knows, with its example number.
 fn make_world_targets(out: &std::path::Path) -> Result<usize, String> {
     use rlibphonenumber::{PhoneNumberFormat, PHONE_NUMBER_UTIL};
@@ -323,6 +399,16 @@ fn make_world_targets(out: &std::path::Path) -> Result<usize, String> {
 
 fn main() {
     let args = Args::parse();
+    if let Some(db) = &args.direct_lookups {
+        match direct_lookups(db, &args.targets) {
+            Ok(v) => println!("{v}"),
+            Err(e) => {
+                eprintln!("loadgen: {e}");
+                std::process::exit(2)
+            }
+        }
+        return;
+    }
     let written = if args.make_world_targets {
         Some(make_world_targets(&args.targets))
     } else {
@@ -423,4 +509,26 @@ fn main() {
             "starved_connections": starved,
         })
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::target_number;
+
+    #[test]
+    fn target_numbers_are_decoded_as_the_server_decodes_them() {
+        assert_eq!(
+            target_number("/api/v1/lookup?number=%2B4930123").as_deref(),
+            Some("+4930123")
+        );
+        assert_eq!(
+            target_number("/lookup.txt?key=k&number=sip:%2B4930@pbx.local;user=phone").as_deref(),
+            Some("sip:+4930@pbx.local;user=phone")
+        );
+        assert_eq!(
+            target_number("/lookup.txt?number=%204930%2").as_deref(),
+            Some(" 4930%2")
+        );
+        assert_eq!(target_number("/static.txt"), None);
+    }
 }
