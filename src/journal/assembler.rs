@@ -268,6 +268,37 @@ pub struct CallRow {
     pub updated_at: i64,
 }
 
+impl CallRow {
+    /// A call before any leg was applied to it: what [`derive_call`] starts from for a new call.
+    fn placeholder(started_at: i64, now: i64) -> CallRow {
+        CallRow {
+            id: 0,
+            direction: Direction::Unknown,
+            status: Status::Ringing,
+            started_at,
+            answered_at: None,
+            ended_at: None,
+            duration: 0,
+            end_estimated: false,
+            remote_raw: String::new(),
+            remote_e164: None,
+            remote_key: None,
+            remote_is_employee: false,
+            contact_id: None,
+            contact_rule: None,
+            contact_tie: None,
+            line_id: None,
+            extension: None,
+            employee_id: None,
+            handled_at: None,
+            recording_url: None,
+            sources: String::new(),
+            suppressed: None,
+            updated_at: now,
+        }
+    }
+}
+
 /// An existing call that a new leg might join (rule 2).
 #[derive(Clone, Debug)]
 pub struct Candidate {
@@ -333,15 +364,12 @@ fn apply_one(
         Some(e) => calls::line_id(tx, e)?,
         None => None,
     };
-    let (mut leg, is_new, new_call) = match calls::leg_by_key(tx, &ev.source, &ev.key)? {
-        Some(l) => (l, false, false),
-        None => {
-            let (call_id, new_call) = match find_call(tx, rules, ev, line_id)? {
-                Some(id) => (id, false),
-                None => (calls::insert_call_stub(tx, ev.at, now)?, true),
-            };
-            (LegRow::new(call_id, ev, now), true, new_call)
-        }
+    let (mut leg, is_new) = match calls::leg_by_key(tx, &ev.source, &ev.key)? {
+        Some(l) => (l, false),
+        None => match find_call(tx, rules, ev, line_id)? {
+            Some(call_id) => (LegRow::new(call_id, ev, now), true),
+            None => return start_call(tx, rules, now, ev, line_id, changes),
+        },
     };
     let old = leg.clone();
     let before = (
@@ -364,8 +392,38 @@ fn apply_one(
     } else {
         calls::update_leg(tx, &old, &leg)?;
     }
-    let suppressed = refresh(tx, rules, now, leg.call_id, Some(ev), new_call, changes)?;
+    let suppressed = refresh(tx, rules, now, leg.call_id, Some(ev), changes)?;
     Ok((leg.call_id, suppressed))
+}
+
+/// A leg that joins no call starts one. Its call is derived from the leg in memory and written whole,
+/// leg after call: the same row [`refresh`] would give, without first inserting a placeholder row
+/// and then updating it and most of its indexes, and without reading back the two rows just written.
+/// A third of all events start a call, and this was the writer's costliest kind of event.
+fn start_call(
+    tx: &Connection,
+    rules: &Rules,
+    now: i64,
+    ev: &Prepared,
+    line_id: Option<i64>,
+    changes: &mut Vec<CallChanged>,
+) -> store::Result<(i64, Option<Reason>)> {
+    let mut leg = LegRow::new(0, ev, now);
+    apply_event(&mut leg, ev, line_id, now);
+    leg.employee_id = match leg.effective_ext() {
+        Some(x) => employees::holder_at(tx, x, leg.attribution_time())?,
+        None => None,
+    };
+    // One leg has no siblings whose ends an answer could imply (`infer_sibling_ends`).
+    let old = CallRow::placeholder(ev.at, now);
+    let mut c = derive_call(tx, rules, std::slice::from_ref(&leg), &old, Some(ev))?;
+    c.updated_at = now;
+    c.id = calls::insert_call(tx, &c, now)?;
+    leg.call_id = c.id;
+    leg.id = calls::insert_leg(tx, &leg)?;
+    let old = CallRow { id: c.id, ..old };
+    finish(tx, now, &old, &c, true, changes)?;
+    Ok((c.id, c.suppressed))
 }
 
 /// The direction a new leg will have, for matching it to a call.
@@ -722,7 +780,6 @@ pub(crate) fn refresh(
     now: i64,
     call_id: i64,
     ev: Option<&Prepared>,
-    new_call: bool,
     changes: &mut Vec<CallChanged>,
 ) -> store::Result<Option<Reason>> {
     let mut legs = calls::legs_of(tx, call_id)?;
@@ -732,6 +789,23 @@ pub(crate) fn refresh(
     }
     let old = calls::call_row(tx, call_id)?
         .ok_or_else(|| StoreError::NotFound(format!("call {call_id}")))?;
+    let mut c = derive_call(tx, rules, &legs, &old, ev)?;
+    if c != old {
+        c.updated_at = now;
+        calls::update_call(tx, &old, &c)?;
+    }
+    finish(tx, now, &old, &c, false, changes)?;
+    Ok(c.suppressed)
+}
+
+/// The call that `legs` make of `old` (see the module docs), with `old`'s `updated_at`.
+fn derive_call(
+    tx: &Connection,
+    rules: &Rules,
+    legs: &[LegRow],
+    old: &CallRow,
+    ev: Option<&Prepared>,
+) -> store::Result<CallRow> {
     let mut c = old.clone();
 
     if c.remote_key.is_none() {
@@ -769,7 +843,7 @@ pub(crate) fn refresh(
         }
     }
 
-    let d = derive(&legs, c.remote_key.as_deref(), old.started_at);
+    let d = derive(legs, c.remote_key.as_deref(), old.started_at);
     c.direction = d.direction;
     c.status = d.status;
     c.started_at = d.started_at;
@@ -807,18 +881,27 @@ pub(crate) fn refresh(
         },
     );
 
-    if c != old {
-        c.updated_at = now;
-        calls::update_call(tx, &old, &c)?;
-    }
+    Ok(c)
+}
 
+/// After call `old` became `c` (or was first written as `c`, when `new_call`): records the changes to
+/// publish, auto-handles missed calls from the same number when this one was answered, and queues
+/// the call for upstream sync.
+fn finish(
+    tx: &Connection,
+    now: i64,
+    old: &CallRow,
+    c: &CallRow,
+    new_call: bool,
+    changes: &mut Vec<CallChanged>,
+) -> store::Result<()> {
     let first_change = changes.len();
     let visible = c.suppressed.is_none();
     let was_visible = !new_call && old.suppressed.is_none();
     let notify = visible && c.direction == Direction::In;
     let mut push = |kind| {
         changes.push(CallChanged {
-            call_id: CallId(call_id),
+            call_id: CallId(c.id),
             kind,
             notify,
         })
@@ -845,10 +928,9 @@ pub(crate) fn refresh(
     }
 
     if visible && old.answered_at.is_none() && c.answered_at.is_some() {
-        auto_handle(tx, now, &c, changes)?;
+        auto_handle(tx, now, c, changes)?;
     }
-    outbox_hook(tx, &c, &changes[first_change..])?;
-    Ok(c.suppressed)
+    outbox_hook(tx, c, &changes[first_change..])
 }
 
 /// A missed call is handled when the caller calls again and is answered, or when we call the number back

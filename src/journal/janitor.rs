@@ -127,7 +127,7 @@ pub fn pass_chunk(
     }
     let mut changes = Vec::new();
     for call_id in touched {
-        assembler::refresh(tx, rules, now, call_id, None, false, &mut changes)?;
+        assembler::refresh(tx, rules, now, call_id, None, &mut changes)?;
     }
     pass.events_purged = calls::purge_events(tx, purge_before, CHUNK)?;
     pass.hidden_purged = calls::purge_suppressed(tx, purge_before, CHUNK)?;

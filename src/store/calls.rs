@@ -245,13 +245,42 @@ pub fn update_leg(tx: &Connection, old: &LegRow, new: &LegRow) -> Result<()> {
     c.run(tx, "call_legs", new.id)
 }
 
-/// A new call row with placeholder values; the assembler fills it from its legs right after.
-pub fn insert_call_stub(tx: &Connection, started_at: i64, now: i64) -> Result<i64> {
+/// Writes a new call, derived from its first leg; returns its id (`c.id` is ignored). The columns
+/// that aren't in [`CallRow`] (description, handling details, assignee) take their defaults.
+pub fn insert_call(tx: &Connection, c: &CallRow, now: i64) -> Result<i64> {
     let mut st = tx.prepare_cached(
-        "INSERT INTO calls(direction, status, started_at, created_at, updated_at)
-         VALUES ('unknown', 'ringing', ?1, ?2, ?2)",
+        "INSERT INTO calls(direction, status, started_at, answered_at, ended_at, duration, end_estimated,
+             remote_raw, remote_e164, remote_key, remote_is_employee, contact_id, contact_rule, contact_tie,
+             line_id, extension, employee_id, handled_at, recording_url, sources, suppressed, created_at,
+             updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+             ?21, ?22, ?23)",
     )?;
-    st.execute(params![started_at, now])?;
+    st.execute(params![
+        c.direction.as_str(),
+        c.status.as_str(),
+        c.started_at,
+        c.answered_at,
+        c.ended_at,
+        c.duration,
+        c.end_estimated,
+        c.remote_raw,
+        c.remote_e164,
+        c.remote_key,
+        c.remote_is_employee,
+        c.contact_id,
+        c.contact_rule,
+        c.contact_tie,
+        c.line_id,
+        c.extension,
+        c.employee_id,
+        c.handled_at,
+        c.recording_url,
+        c.sources,
+        c.suppressed.map(Reason::as_str),
+        now,
+        c.updated_at
+    ])?;
     Ok(tx.last_insert_rowid())
 }
 

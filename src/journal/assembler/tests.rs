@@ -715,3 +715,116 @@ fn withheld_legs_merge_only_from_phones_on_a_known_line() {
     );
     assert_eq!(count(&c, "calls"), 4);
 }
+
+/// A call's first leg writes the call whole (`start_call`) instead of a placeholder that `refresh` then
+/// fills: the row must be the one `refresh` derives, so deriving it again changes nothing.
+#[test]
+fn a_new_call_is_written_as_refresh_would_derive_it() {
+    let c = db();
+    with_lines(&c);
+    let anna = employee(&c, "Anna", "20", 0);
+    let rules = Rules {
+        policy: Policy {
+            skip_internal: true,
+            ..Policy::default()
+        },
+        ..Rules::default()
+    };
+    let mut with_contact = E::new("pbx", "k/7", Ringing, T + 7)
+        .remote("+49301234999")
+        .ext("20");
+    with_contact.0.contact = Some(ContactMatch {
+        id: None,
+        rule: "exact".into(),
+        tie: vec![4, 9],
+    });
+    with_contact.0.recording_url = Some("https://rec.example/7".into());
+    with_contact.0.line_e164 = Some(LINE_B.into());
+    let firsts = vec![
+        phone_ring("m1/a", T, "20", LINE_A).remote(CALLER),
+        E::new("snom", "k/2", Dialing, T + 2)
+            .remote("0301112222")
+            .ext("20"),
+        E::new("pbx", "k/3", Answered, T + 3)
+            .remote("+4940123456")
+            .agent("20"),
+        E::new("pbx", "k/4", Hangup, T + 4)
+            .remote("+4940999999")
+            .dir(Direction::Out)
+            .cause("busy"),
+        E::new("snom", "k/5", Dialing, T + 5).remote("11").ext("20"),
+        phone_ring("m2/a", T + 6, "21", LINE_A),
+        with_contact,
+    ];
+    let now = T + 100;
+    for first in firsts {
+        let ev = first.done();
+        let (out, changes) = apply(&c, &rules, now, vec![ev.clone()]).unwrap();
+        let id = out[0].call_id;
+        let written = call(&c, id);
+        assert_eq!(written.updated_at, now);
+        assert_eq!(
+            changes.is_empty(),
+            written.suppressed.is_some(),
+            "{}: a visible new call is published, a hidden one isn't",
+            ev.key
+        );
+        let mut again = Vec::new();
+        refresh(&c, &rules, now + 1, id.0, None, &mut again).unwrap();
+        assert_eq!(
+            call(&c, id),
+            written,
+            "{}: refresh changed the call",
+            ev.key
+        );
+        assert!(again.is_empty(), "{}: refresh published {again:?}", ev.key);
+        let legs = calls::legs_of(&c, id.0).unwrap();
+        assert_eq!(legs.len(), 1, "{}: joined another call", ev.key);
+        assert_eq!(
+            (legs[0].source.as_str(), legs[0].call_id),
+            (ev.source.as_str(), id.0)
+        );
+    }
+    let all: Vec<CallRow> = (1..=7).map(|i| call(&c, CallId(i))).collect();
+    assert_eq!(all[0].employee_id, Some(anna));
+    assert_eq!(all[0].line_id, calls::line_id(&c, LINE_A).unwrap());
+    assert_eq!(
+        (
+            all[1].direction,
+            all[1].status,
+            all[1].remote_e164.as_deref()
+        ),
+        (Direction::Out, Status::Ringing, Some("+49301112222"))
+    );
+    assert_eq!(
+        (all[2].status, all[2].employee_id),
+        (Status::Answered, Some(anna))
+    );
+    assert_eq!(
+        (all[3].status, all[3].ended_at),
+        (Status::Busy, Some(T + 4))
+    );
+    assert_eq!(all[4].suppressed, Some(Reason::Internal));
+    assert_eq!(
+        (all[5].remote_key.as_deref(), all[5].remote_raw.as_str()),
+        (None, "anonymous")
+    );
+    assert_eq!(
+        (
+            all[6].contact_rule.as_deref(),
+            all[6].contact_tie.as_deref()
+        ),
+        (Some("exact"), Some("4,9"))
+    );
+    assert_eq!(
+        all[6].recording_url.as_deref(),
+        Some("https://rec.example/7")
+    );
+    assert_eq!(all[6].line_id, calls::line_id(&c, LINE_B).unwrap());
+    let description: String = c
+        .query_row("SELECT description FROM calls WHERE id = 7", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(description, "");
+}
