@@ -321,14 +321,14 @@ pub fn apply(
     tx: &Connection,
     rules: &Rules,
     now: i64,
-    events: Vec<Prepared>,
+    events: &[Prepared],
 ) -> store::Result<(Vec<Ingested>, Vec<CallChanged>)> {
     // The journal uses more distinct statements than rusqlite's default cache of 16 holds; growing the
     // writer connection's cache is idempotent and keeps every statement prepared once.
     tx.set_prepared_statement_cache_capacity(128);
     let mut out = Vec::with_capacity(events.len());
     let mut changes = Vec::new();
-    for ev in &events {
+    for ev in events {
         if !calls::insert_event(tx, ev, now)? {
             if let Some(leg) = calls::leg_by_key(tx, &ev.source, &ev.key)? {
                 let suppressed = calls::suppressed_of(tx, leg.call_id)?;

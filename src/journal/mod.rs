@@ -380,7 +380,9 @@ pub fn ingest(
     let now = store::now();
     let prepared = prepare(reader, &config.model, events, now)?;
     let rules = config.rules;
-    let (out, changes) = store.write(move |tx| assembler::apply(tx, &rules, now, prepared))?;
+    let (out, changes) = store
+        .writer()
+        .write_repeatable(move |tx| assembler::apply(tx, &rules, now, &prepared))?;
     notify::publish(&changes);
     Ok(out)
 }
@@ -403,8 +405,8 @@ pub fn ingest_then(
     let now = store::now();
     let prepared = prepare(reader, &config.model, events, now)?;
     let rules = config.rules;
-    store.writer().submit(
-        move |tx| assembler::apply(tx, &rules, now, prepared),
+    store.writer().submit_repeatable(
+        move |tx| assembler::apply(tx, &rules, now, &prepared),
         move |result| match result {
             Ok((out, changes)) => {
                 notify::publish(&changes);

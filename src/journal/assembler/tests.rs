@@ -112,7 +112,7 @@ fn run(c: &Connection, events: Vec<E>) -> Vec<Ingested> {
         c,
         &Rules::default(),
         T + 10_000,
-        events.into_iter().map(E::done).collect(),
+        &events.into_iter().map(E::done).collect::<Vec<_>>(),
     )
     .unwrap();
     out
@@ -480,9 +480,14 @@ fn policies_hide_calls_and_late_facts_unhide_them() {
         ..Rules::default()
     };
     let go = |evs: Vec<E>| {
-        apply(&c, &rules, T, evs.into_iter().map(E::done).collect())
-            .unwrap()
-            .0
+        apply(
+            &c,
+            &rules,
+            T,
+            &evs.into_iter().map(E::done).collect::<Vec<_>>(),
+        )
+        .unwrap()
+        .0
     };
     let internal = go(vec![E::new("snom", "i/1", Dialing, T)
         .remote("11")
@@ -759,7 +764,7 @@ fn a_new_call_is_written_as_refresh_would_derive_it() {
     let now = T + 100;
     for first in firsts {
         let ev = first.done();
-        let (out, changes) = apply(&c, &rules, now, vec![ev.clone()]).unwrap();
+        let (out, changes) = apply(&c, &rules, now, std::slice::from_ref(&ev)).unwrap();
         let id = out[0].call_id;
         let written = call(&c, id);
         assert_eq!(written.updated_at, now);
