@@ -467,7 +467,7 @@ pub fn auto_handle(
         "UPDATE calls SET handled_at = ?5, handled_by = ?4, handled_how = ?3, handled_by_call = ?6,
              updated_at = ?5
          WHERE remote_key = ?1 AND handled_at IS NULL AND direction = 'in'
-           AND status IN ('missed', 'busy', 'failed') AND suppressed IS NULL
+           AND (status = 'missed' OR status = 'busy' OR status = 'failed') AND suppressed IS NULL
            AND started_at <= ?2 AND id != ?6
          RETURNING id",
     )?;

@@ -572,7 +572,7 @@ mod tests {
             // The schema as it was before the phone-book keys, with one contact in it.
             let before = migrate::MIGRATIONS
                 .iter()
-                .position(|m| m.contains("search_t9"))
+                .position(|m| m.sql().contains("search_t9"))
                 .unwrap();
             migrate::run_to(&mut conn, before as i64).unwrap();
             conn.execute(
@@ -751,7 +751,7 @@ mod tests {
         let path = temp_db("words-fill");
         let before = migrate::MIGRATIONS
             .iter()
-            .position(|m| m.contains("USING fts5"))
+            .position(|m| m.sql().contains("USING fts5"))
             .unwrap();
         {
             let mut conn = Connection::open(&path).unwrap();

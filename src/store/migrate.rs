@@ -8,10 +8,27 @@ use rusqlite::Connection;
 
 use super::{Result, StoreError};
 
+/// One migration: SQL run as one batch, or a function for what SQL alone can't say.
+pub enum Step {
+    Sql(&'static str),
+    Code(fn(&Connection) -> Result<()>),
+}
+
+impl Step {
+    /// The step's SQL, empty for a function: tests find where a table or column arrived by it.
+    pub fn sql(&self) -> &'static str {
+        match self {
+            Step::Sql(sql) => sql,
+            Step::Code(_) => "",
+        }
+    }
+}
+
 /// The steps, in order. Append only.
-pub const MIGRATIONS: &[&str] = &[
+pub const MIGRATIONS: &[Step] = &[
     // 1: settings, internal state, people who log in, and machine keys.
-    r#"
+    Step::Sql(
+        r#"
     CREATE TABLE meta (
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
@@ -41,8 +58,10 @@ pub const MIGRATIONS: &[&str] = &[
         revoked_at   INTEGER
     );
     "#,
+    ),
     // 2: contacts with typed numbers, employees (extended by the journal), and the office's own lines.
-    r#"
+    Step::Sql(
+        r#"
     CREATE TABLE employees (
         id         INTEGER PRIMARY KEY,
         name       TEXT NOT NULL,
@@ -88,18 +107,22 @@ pub const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL
     );
     "#,
+    ),
     // 3: phone-book search keys on contacts (see store::directory): the folded sort name for name order
     // and A-Z groups, folded name words and their T9 keypad digits. NULL until written by the insert or
     // update of the contact, or by phonebook::index_missing for contacts stored before this step.
-    r#"
+    Step::Sql(
+        r#"
     ALTER TABLE contacts ADD COLUMN sort_name TEXT;
     ALTER TABLE contacts ADD COLUMN search_words TEXT;
     ALTER TABLE contacts ADD COLUMN search_t9 TEXT;
     CREATE INDEX contacts_by_sort_name ON contacts(sort_name, id);
     "#,
+    ),
     // 4: the call journal (see journal/ and store/calls.rs): employees' own numbers, extensions and who
     // held them when, one row per logical call, its legs (one per source call key) and the raw events.
-    r#"
+    Step::Sql(
+        r#"
     CREATE TABLE employee_numbers (
         id          INTEGER PRIMARY KEY,
         employee_id INTEGER NOT NULL REFERENCES employees(id) ON DELETE CASCADE,
@@ -207,9 +230,11 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX call_events_by_received ON call_events(received_at);
     "#,
+    ),
     // 5: the web UI (see store/web.rs): login sessions (token and CSRF token hashed), comments and
     // follow-up tasks on calls, and which employee a user is, for "my calls" and notifications.
-    r#"
+    Step::Sql(
+        r#"
     CREATE TABLE web_sessions (
         token_hash TEXT PRIMARY KEY,
         user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -238,10 +263,12 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX call_tasks_by_call ON call_tasks(call_id);
     ALTER TABLE users ADD COLUMN employee_id INTEGER REFERENCES employees(id) ON DELETE SET NULL;
     "#,
+    ),
     // 6: the upstream-sync outbox (see store/outbox.rs and sync/): one row per (connector, call, step),
     // written in the same transaction as the call change; times in milliseconds. `call_upstream` keeps
     // the id a CRM gave a call (CRM Senior's consult-phone `customvalue`) for the steps that follow.
-    r#"
+    Step::Sql(
+        r#"
     CREATE TABLE outbox (
         id           INTEGER PRIMARY KEY,
         connector    TEXT NOT NULL,
@@ -266,9 +293,11 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (connector, call_id)
     ) WITHOUT ROWID;
     "#,
+    ),
     // 7: the desk phone on each extension, for click-to-call (see store/desk_phones.rs and dial.rs).
     // The password is kept as given: the phone must be sent it.
-    r#"
+    Step::Sql(
+        r#"
     CREATE TABLE desk_phones (
         extension_id INTEGER PRIMARY KEY REFERENCES extensions(id) ON DELETE CASCADE,
         kind         TEXT NOT NULL CHECK (kind IN ('snom', 'yealink')),
@@ -278,11 +307,13 @@ pub const MIGRATIONS: &[&str] = &[
         updated_at   INTEGER NOT NULL
     );
     "#,
+    ),
     // 8: web UI operations (issue 5 part B): the HTTPS certificate and key (DER, one row: self-signed
     // on first start or uploaded), who a missed call is assigned to, and calls by contact for the
     // call log's name search (also spares a full scan when a contact is deleted), and outbox rows by
     // state so the dashboard counts the troubled ones without reading every delivered row.
-    r#"
+    Step::Sql(
+        r#"
     CREATE TABLE tls_cert (
         id          INTEGER PRIMARY KEY CHECK (id = 1),
         cert_der    BLOB NOT NULL,
@@ -295,10 +326,12 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX calls_by_contact ON calls(contact_id, started_at) WHERE contact_id IS NOT NULL;
     CREATE INDEX outbox_by_state ON outbox(state, connector);
     "#,
+    ),
     // 9: covering indexes for the lookup path. An exact or digits match and the matched contact's
     // numbers are then read from the index alone, without a descent into the phones table for each
     // hit: about a quarter more lookups per second with 2M numbers (see scripts/bench.sh).
-    r#"
+    Step::Sql(
+        r#"
     DROP INDEX phones_by_e164;
     CREATE INDEX phones_by_e164 ON phones(e164, contact_id, raw) WHERE e164 IS NOT NULL;
     DROP INDEX phones_by_digits;
@@ -306,6 +339,7 @@ pub const MIGRATIONS: &[&str] = &[
     DROP INDEX phones_by_contact;
     CREATE INDEX phones_by_contact ON phones(contact_id, position, kind, raw, e164);
     "#,
+    ),
     // 10: a full-text index of the folded name words for the name searches (issue 5, see
     // store/directory.rs): rowid = contact id, one document = `contacts.search_words`. FTS5 appends
     // each transaction's words as a sorted segment and merges segments in the background of later
@@ -318,29 +352,111 @@ pub const MIGRATIONS: &[&str] = &[
     // beside `search_words` and removes a contact's words before deleting it (not in a trigger: FTS5
     // flushes its pending writes at every statement savepoint, which a trigger in a cascading DELETE
     // opens, and 20,000 deletes in one transaction took 86 s that way instead of 1 s).
-    r#"
+    Step::Sql(
+        r#"
     CREATE VIRTUAL TABLE contact_words USING fts5(
         search_words, content='contacts', content_rowid='id',
         detail=none, columnsize=0, tokenize='ascii', prefix='1 2 3'
     );
     INSERT INTO contact_words(contact_words) VALUES ('rebuild');
     "#,
+    ),
     // 11: the word index's terms, for name searches with words longer than its prefix indexes (see
     // `store::directory::word_query`): each becomes the terms it starts, read in this table's order.
     // The store adds a contact's terms beside its words and never removes one. `contact_words_vocab`
     // is FTS5's own view of the terms (it stores nothing); it fills the table here and after a
     // restore.
-    r#"
+    Step::Sql(
+        r#"
     CREATE TABLE contact_word_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE VIRTUAL TABLE contact_words_vocab USING fts5vocab(contact_words, 'row');
     INSERT INTO contact_word_terms(term) SELECT term FROM contact_words_vocab;
     "#,
+    ),
     // 12: the call log filtered by status or direction, in time order per (status, direction) pair
     // (see `Reader::calls`): a rare status no longer means reading the whole journal.
-    r#"
+    Step::Sql(
+        r#"
     CREATE INDEX calls_by_kind ON calls(status, direction, started_at, id);
     "#,
+    ),
+    // 13: the CHECK constraints of the tables written per call event and per imported number, and
+    // the open-missed-calls index, say `col = 'a' OR col = 'b' ...` instead of `col IN ('a', 'b',
+    // ...)`. SQLite builds a temporary B-tree for a list of three or more constants each time it
+    // checks one, and a call event checked two to four: a fifth of the writer's work per event
+    // (callgrind). The constraints mean what they meant; see `plain_checks`.
+    Step::Code(plain_checks),
 ];
+
+/// The `IN` lists of migration 13 and what they become, per table. Each list is written out as the
+/// migrations that created it wrote it, so a replacement matches the stored schema exactly.
+const PLAIN_CHECKS: &[(&str, &str, &str)] = &[
+    (
+        "calls",
+        "CHECK (direction IN ('in', 'out', 'internal', 'unknown'))",
+        "CHECK (direction = 'in' OR direction = 'out' OR direction = 'internal' OR direction = 'unknown')",
+    ),
+    (
+        "calls",
+        "CHECK (status IN ('ringing', 'answered', 'missed', 'not_answered', 'busy', 'failed'))",
+        "CHECK (status = 'ringing' OR status = 'answered' OR status = 'missed' OR status = 'not_answered' \
+         OR status = 'busy' OR status = 'failed')",
+    ),
+    (
+        "calls",
+        "CHECK (handled_how IN ('manual', 'bulk', 'callback', 'answered_again'))",
+        "CHECK (handled_how = 'manual' OR handled_how = 'bulk' OR handled_how = 'callback' \
+         OR handled_how = 'answered_again')",
+    ),
+    (
+        "call_legs",
+        "CHECK (direction IN ('in', 'out', 'internal', 'unknown'))",
+        "CHECK (direction = 'in' OR direction = 'out' OR direction = 'internal' OR direction = 'unknown')",
+    ),
+    (
+        "call_legs",
+        "CHECK (end_how IN ('event', 'inferred', 'janitor'))",
+        "CHECK (end_how = 'event' OR end_how = 'inferred' OR end_how = 'janitor')",
+    ),
+    (
+        "phones",
+        "CHECK (kind IN ('office', 'mobile', 'home', 'fax', 'other'))",
+        "CHECK (kind = 'office' OR kind = 'mobile' OR kind = 'home' OR kind = 'fax' OR kind = 'other')",
+    ),
+];
+
+/// Migration 13. A CHECK constraint can't be altered, and rebuilding `calls` would mean copying a
+/// year of calls with foreign keys off. The constraints here change in text only, to the same
+/// meaning, so they are rewritten in `sqlite_schema` the way SQLite documents for changes that leave
+/// the stored rows as they are ("Making Other Kinds Of Table Schema Changes", lang_altertable.html):
+/// `writable_schema`, the new text, and a schema version one higher, which also makes this
+/// connection read the schema again. A constraint whose text isn't found stays as it was (it still
+/// holds; it only costs more). The index is rebuilt, since an index's WHERE can't be rewritten
+/// without its contents, and `store::calls::auto_handle` asks with the same expression, which is what
+/// lets SQLite use a partial index.
+fn plain_checks(conn: &Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+    conn.pragma_update(None, "writable_schema", true)?;
+    for (table, from, to) in PLAIN_CHECKS {
+        let changed = conn.execute(
+            "UPDATE sqlite_schema SET sql = replace(sql, ?2, ?3)
+             WHERE type = 'table' AND name = ?1 AND instr(sql, ?2) > 0",
+            [table, from, to],
+        )?;
+        if changed == 0 {
+            log::warn!("{table}: the constraint {from} was not found and stays as it is");
+        }
+    }
+    conn.pragma_update(None, "schema_version", version + 1)?;
+    conn.pragma_update(None, "writable_schema", false)?;
+    conn.execute_batch(
+        "DROP INDEX calls_missed_open;
+         CREATE INDEX calls_missed_open ON calls(remote_key)
+             WHERE handled_at IS NULL AND direction = 'in'
+               AND (status = 'missed' OR status = 'busy' OR status = 'failed');",
+    )?;
+    Ok(())
+}
 
 /// The schema version this build writes.
 pub fn latest() -> i64 {
@@ -373,7 +489,10 @@ pub fn run_to(conn: &mut Connection, target: i64) -> Result<()> {
     {
         let next = i as i64 + 1;
         let tx = conn.transaction()?;
-        tx.execute_batch(step)?;
+        match step {
+            Step::Sql(sql) => tx.execute_batch(sql)?,
+            Step::Code(f) => f(&tx)?,
+        }
         tx.pragma_update(None, "user_version", next)?;
         tx.commit()?;
         log::info!("database migrated to schema version {next}");
@@ -417,6 +536,81 @@ mod tests {
                 .unwrap();
             assert_eq!(check, "ok");
         }
+    }
+
+    /// Migration 13 rewrote the `IN` lists of the hot tables' constraints: none is left, and each
+    /// constraint still refuses what it refused, on a database upgraded with rows in it.
+    #[test]
+    fn plain_checks_still_refuse_what_they_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        run_to(&mut conn, 12).unwrap();
+        conn.execute_batch(
+            "INSERT INTO contacts(id, first_name, last_name, created_at, updated_at)
+                 VALUES (1, 'Anna', 'Muster', 0, 0);
+             INSERT INTO phones(contact_id, position, kind, raw, e164, digits, rdigits)
+                 VALUES (1, 0, 'mobile', '0301234', '+49301234', '49301234', '43210394');
+             INSERT INTO calls(id, direction, status, started_at, created_at, updated_at, remote_key)
+                 VALUES (1, 'in', 'missed', 0, 0, 0, '+49301234');",
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let schema: String = conn
+            .query_row(
+                "SELECT group_concat(sql, ';') FROM sqlite_schema
+                 WHERE tbl_name IN ('calls', 'call_legs', 'phones')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!schema.contains(" IN ("), "{schema}");
+        let refused = |sql: &str| {
+            let err = conn.execute(sql, []).unwrap_err().to_string();
+            assert!(err.contains("CHECK constraint failed"), "{sql}: {err}");
+        };
+        refused("UPDATE calls SET status = 'lost' WHERE id = 1");
+        refused("UPDATE calls SET direction = 'sideways' WHERE id = 1");
+        refused("UPDATE calls SET handled_how = 'magic' WHERE id = 1");
+        refused("UPDATE phones SET kind = 'pager'");
+        refused(
+            "INSERT INTO call_legs(call_id, source, source_key, direction, started_at, last_event_at, touched_at)
+             VALUES (1, 'api', 'k', 'up', 0, 0, 0)",
+        );
+        refused(
+            "INSERT INTO call_legs(call_id, source, source_key, direction, end_how, started_at, last_event_at, touched_at)
+             VALUES (1, 'api', 'k', 'in', 'vanished', 0, 0, 0)",
+        );
+        conn.execute(
+            "UPDATE calls SET handled_how = NULL, status = 'busy' WHERE id = 1",
+            [],
+        )
+        .unwrap();
+        // The partial index of open missed calls is still there and still usable by the query that
+        // marks them handled (the same expression as its WHERE).
+        let plan: String = conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT id FROM calls INDEXED BY calls_missed_open
+                 WHERE remote_key = '+49301234' AND handled_at IS NULL AND direction = 'in'
+                   AND (status = 'missed' OR status = 'busy' OR status = 'failed')",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("calls_missed_open"), "{plan}");
+        let open: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM calls INDEXED BY calls_missed_open
+                 WHERE remote_key = '+49301234' AND handled_at IS NULL AND direction = 'in'
+                   AND (status = 'missed' OR status = 'busy' OR status = 'failed')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(open, 1);
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
     }
 
     #[test]
