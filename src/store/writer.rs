@@ -172,12 +172,7 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let (reply_tx, reply_rx) = bounded::<Result<T>>(1);
-        // The caller may have given up waiting; nothing to do then.
-        self.submit(f, move |result| {
-            let _ = reply_tx.send(result);
-        })?;
-        reply_rx.recv().map_err(|_| StoreError::WriterGone)?
+        wait(|reply| self.submit(f, reply))
     }
 
     /// Queues `f` for the next batch and returns at once; `done` gets its result on the writer thread
@@ -220,12 +215,20 @@ impl Writer {
         T: Send + 'static,
         F: FnMut(&Connection) -> Result<T> + Send + 'static,
     {
-        let (reply_tx, reply_rx) = bounded::<Result<T>>(1);
-        self.submit_repeatable(f, move |result| {
-            let _ = reply_tx.send(result);
-        })?;
-        reply_rx.recv().map_err(|_| StoreError::WriterGone)?
+        wait(|reply| self.submit_repeatable(f, reply))
     }
+}
+
+/// Queues a job with `submit`, handing it the callback that passes its outcome back, and waits for it.
+fn wait<T: Send + 'static>(
+    submit: impl FnOnce(Box<dyn FnOnce(Result<T>) + Send>) -> Result<()>,
+) -> Result<T> {
+    let (reply_tx, reply_rx) = bounded::<Result<T>>(1);
+    submit(Box::new(move |result| {
+        // The caller may have given up waiting; nothing to do then.
+        let _ = reply_tx.send(result);
+    }))?;
+    reply_rx.recv().map_err(|_| StoreError::WriterGone)?
 }
 
 /// Runs one job in its own savepoint. The statements are cached: parsing them per job was a visible
@@ -357,12 +360,17 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_failing_repeatable_job_undoes_only_itself() {
+    /// A writer over an in-memory database with one table, `t(x INTEGER UNIQUE)`.
+    fn writer_over_a_table() -> Writer {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t(x INTEGER UNIQUE)")
             .unwrap();
-        let writer = Writer::spawn(conn, MAX_BATCH);
+        Writer::spawn(conn, MAX_BATCH)
+    }
+
+    #[test]
+    fn a_failing_repeatable_job_undoes_only_itself() {
+        let writer = writer_over_a_table();
 
         // The first job holds the writer until every other job is queued, so they share its batch.
         let (started_tx, started) = bounded(1);
@@ -430,10 +438,7 @@ mod tests {
 
     #[test]
     fn repeatable_jobs_commit_together_without_reruns() {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE t(x INTEGER UNIQUE)")
-            .unwrap();
-        let writer = Writer::spawn(conn, MAX_BATCH);
+        let writer = writer_over_a_table();
         let runs = Arc::new(AtomicUsize::new(0));
         for x in [&[10][..], &[11][..], &[12][..]] {
             writer.write_repeatable(counted(x, &runs)).unwrap();
