@@ -312,33 +312,14 @@ fn make_lookup_targets(
     Ok(lines.len())
 }
 
-/// The `number` parameter of a lookup target, percent-decoded (`%2B4930...` → `+4930...`).
+/// The `number` parameter of a lookup target, decoded as the server decodes it (`%2B4930...` →
+/// `+4930...`).
 fn target_number(target: &str) -> Option<String> {
     let (_, query) = target.split_once('?')?;
     let value = query
         .split('&')
         .find_map(|pair| pair.strip_prefix("number="))?;
-    let b = value.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        match (
-            b[i],
-            b.get(i + 1).and_then(|&c| hex(c)),
-            b.get(i + 2).and_then(|&c| hex(c)),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
+    Some(ringbook::http::percent_decode(value))
 }
 
 /// Runs every target's lookup once to warm up, then three more times, on this thread. Returns the
