@@ -1,21 +1,24 @@
 //! ringbook's own load generator for `scripts/bench.sh`.
 //!
-//! Opens N keep-alive connections, each on its own thread, and sends requests from a list of request
-//! targets (paths with query) for a fixed time, either as fast as the server answers (closed loop) or
-//! paced to a total rate (each connection sends on a fixed schedule and latency is measured from the
-//! scheduled time, so a stalled server can't hide its queueing delay). Prints one JSON object:
-//! requests, errors, rate, and latency percentiles in microseconds.
+//! Opens N keep-alive connections, shared by a few event-loop threads (`driver`), and sends requests
+//! from a list of request targets (paths with query) for a fixed time, either as fast as the server
+//! answers (closed loop) or paced to a total rate (each connection sends on a fixed schedule and
+//! latency is measured from the scheduled time, so a stalled server can't hide its queueing delay).
+//! Prints one JSON object: requests, errors, rate, and latency percentiles in microseconds.
 //!
 //! Targets come from a file (one path per line) so the same generator drives ringbook and nginx.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+
+mod driver;
+
+use driver::{Hist, Plan, Requests};
 
 #[derive(Parser, Debug)]
 #[command(about = "Keep-alive HTTP load generator for ringbook's benchmarks")]
@@ -45,6 +48,9 @@ struct Args {
     /// Concurrent keep-alive connections.
     #[arg(long, default_value_t = 64)]
     connections: usize,
+    /// Threads that share the connections, each waiting for its share's answers at once.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
     /// Seconds to run (after the warm-up).
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
@@ -66,211 +72,43 @@ struct Args {
     synth_events: bool,
 }
 
-/// The request for the `n`th event of connection `conn` in `--synth-events` mode.
-fn synth_event(args: &Args, extra: &str, run: u64, conn: usize, n: u64) -> Vec<u8> {
-    let call = n / 3;
-    let event = ["ringing", "answered", "hangup"][(n % 3) as usize];
-    let body = format!(
-        r#"{{"event":"{event}","call_id":"bench-{run}-{conn}-{call}","direction":"in","remote":"+4930{:08}","extension":"{}"}}"#,
-        (conn as u64 * 1_000_003 + call * 7919) % 100_000_000,
-        200 + conn % 50
-    );
-    format!(
-        "POST /api/v1/events HTTP/1.1\r\nHost: {}\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        args.addr,
-        body.len()
-    )
-    .into_bytes()
+/// `--synth-events`: each connection plays calls of three events (ringing, answered, hangup).
+struct SynthEvents {
+    addr: SocketAddr,
+    /// The extra header lines, each ending in CRLF.
+    extra: String,
+    /// Distinct per run, so events of an earlier run against the same database are not repeats.
+    run: u64,
 }
 
-/// Latency histogram with 1 µs resolution up to 100 ms and 1 ms beyond, to 10 s.
-struct Hist {
-    fine: Vec<u64>,
-    coarse: Vec<u64>,
-    n: u64,
-}
-
-impl Hist {
-    fn new() -> Hist {
-        Hist {
-            fine: vec![0; 100_000],
-            coarse: vec![0; 10_000],
-            n: 0,
-        }
-    }
-    fn add(&mut self, us: u64) {
-        if us < 100_000 {
-            self.fine[us as usize] += 1;
-        } else {
-            self.coarse[((us / 1000) as usize).min(9_999)] += 1;
-        }
-        self.n += 1;
-    }
-    fn merge(&mut self, o: &Hist) {
-        for (a, b) in self.fine.iter_mut().zip(&o.fine) {
-            *a += b;
-        }
-        for (a, b) in self.coarse.iter_mut().zip(&o.coarse) {
-            *a += b;
-        }
-        self.n += o.n;
-    }
-    fn percentile(&self, p: f64) -> u64 {
-        if self.n == 0 {
-            return 0;
-        }
-        let want = ((self.n as f64) * p).ceil().max(1.0) as u64;
-        let mut seen = 0;
-        for (us, c) in self.fine.iter().enumerate() {
-            seen += c;
-            if seen >= want {
-                return us as u64;
-            }
-        }
-        for (ms, c) in self.coarse.iter().enumerate() {
-            seen += c;
-            if seen >= want {
-                return ms as u64 * 1000;
-            }
-        }
-        10_000_000
+impl Requests for SynthEvents {
+    fn write(&self, conn: usize, n: u64, out: &mut Vec<u8>) {
+        let call = n / 3;
+        let event = ["ringing", "answered", "hangup"][(n % 3) as usize];
+        let body = format!(
+            r#"{{"event":"{event}","call_id":"bench-{}-{conn}-{call}","direction":"in","remote":"+4930{:08}","extension":"{}"}}"#,
+            self.run,
+            (conn as u64 * 1_000_003 + call * 7919) % 100_000_000,
+            200 + conn % 50
+        );
+        let _ = write!(
+            out,
+            "POST /api/v1/events HTTP/1.1\r\nHost: {}\r\n{}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.addr,
+            self.extra,
+            body.len()
+        );
     }
 }
 
-struct Outcome {
-    hist: Hist,
-    errors: u64,
-    non_2xx: u64,
-}
+/// The targets file's requests; each connection starts at a place of its own in the list.
+struct Targets(Vec<Vec<u8>>);
 
-fn read_response(
-    r: &mut BufReader<TcpStream>,
-    line: &mut String,
-    body: &mut Vec<u8>,
-) -> std::io::Result<u16> {
-    line.clear();
-    if r.read_line(line)? == 0 {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "closed",
-        ));
+impl Requests for Targets {
+    fn write(&self, conn: usize, n: u64, out: &mut Vec<u8>) {
+        let i = conn.wrapping_mul(7919).wrapping_add(n as usize + 1);
+        out.extend_from_slice(&self.0[i % self.0.len()]);
     }
-    let status: u16 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let mut len = 0usize;
-    loop {
-        line.clear();
-        r.read_line(line)?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = l.split_once(':') {
-            if k.eq_ignore_ascii_case("content-length") {
-                len = v.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    body.resize(len, 0);
-    r.read_exact(body)?;
-    Ok(status)
-}
-
-fn connect(addr: SocketAddr) -> std::io::Result<(TcpStream, BufReader<TcpStream>)> {
-    let s = TcpStream::connect(addr)?;
-    s.set_nodelay(true)?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let r = BufReader::with_capacity(16 * 1024, s.try_clone()?);
-    Ok((s, r))
-}
-
-fn run_connection(
-    args: &Args,
-    requests: &[Vec<u8>],
-    idx: usize,
-    stop: &AtomicBool,
-    start: Instant,
-    measure_from: Instant,
-) -> Outcome {
-    let extra: String = args.header.iter().map(|h| format!("{h}\r\n")).collect();
-    // Distinct per run, so events of an earlier run against the same database are not repeats.
-    let run = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    let mut synth_n = 0u64;
-    let mut out = Outcome {
-        hist: Hist::new(),
-        errors: 0,
-        non_2xx: 0,
-    };
-    let mut conn = connect(args.addr).ok();
-    let (mut line, mut body) = (String::new(), Vec::new());
-    let interval = if args.rate > 0.0 {
-        Some(Duration::from_secs_f64(args.connections as f64 / args.rate))
-    } else {
-        None
-    };
-    // Spread the paced connections over one interval so they don't fire in lockstep.
-    let mut next = start
-        + interval
-            .map(|i| i.mul_f64(idx as f64 / args.connections as f64))
-            .unwrap_or_default();
-    let mut i = idx.wrapping_mul(7919);
-    while !stop.load(Ordering::Relaxed) {
-        let sent_at = match interval {
-            Some(iv) => {
-                let now = Instant::now();
-                if next > now {
-                    thread::sleep(next - now);
-                }
-                let t = next;
-                next += iv;
-                t
-            }
-            None => Instant::now(),
-        };
-        if stop.load(Ordering::Relaxed) {
-            break;
-        }
-        i = i.wrapping_add(1);
-        let synth;
-        let req = if args.synth_events {
-            synth = synth_event(args, &extra, run, idx, synth_n);
-            synth_n += 1;
-            &synth
-        } else {
-            &requests[i % requests.len()]
-        };
-        let Some((w, r)) = conn.as_mut() else {
-            out.errors += 1;
-            thread::sleep(Duration::from_millis(10));
-            conn = connect(args.addr).ok();
-            continue;
-        };
-        let result = w
-            .write_all(req)
-            .and_then(|_| read_response(r, &mut line, &mut body));
-        match result {
-            Ok(status) if sent_at >= measure_from => {
-                out.hist.add(sent_at.elapsed().as_micros() as u64);
-                if !(200..300).contains(&status) {
-                    out.non_2xx += 1;
-                }
-            }
-            Ok(_) => {}
-            Err(_) => {
-                if sent_at >= measure_from {
-                    out.errors += 1;
-                }
-                conn = connect(args.addr).ok();
-            }
-        }
-    }
-    out
 }
 
 /// Writes lookup targets: stored numbers in the input forms phones and PBXs really send (E.164, a `+`
@@ -411,68 +249,87 @@ fn main() {
         }
         None => {}
     }
-    let text = if args.synth_events {
-        "/api/v1/events".to_string()
-    } else {
-        std::fs::read_to_string(&args.targets).unwrap_or_else(|e| {
-            eprintln!("loadgen: {} could not be read: {e}", args.targets.display());
-            std::process::exit(2)
-        })
-    };
     let mut extra = String::new();
     for h in &args.header {
         extra.push_str(h);
         extra.push_str("\r\n");
     }
-    let requests: Vec<Vec<u8>> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let (target, body) = l.split_once('\t').unwrap_or((l, ""));
-            let mut req = format!(
-                "{} {target} HTTP/1.1\r\nHost: {}\r\n{extra}",
-                args.method, args.addr
-            );
-            if args.method != "GET" {
-                req.push_str(&format!(
-                    "Content-Type: application/json\r\nContent-Length: {}\r\n",
-                    body.len()
-                ));
-            }
-            req.push_str("\r\n");
-            req.push_str(body);
-            req.into_bytes()
+    let requests: Box<dyn Requests> = if args.synth_events {
+        let run = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        Box::new(SynthEvents {
+            addr: args.addr,
+            extra,
+            run,
         })
-        .collect();
-    if requests.is_empty() {
-        eprintln!("loadgen: no targets in {}", args.targets.display());
-        std::process::exit(2);
-    }
-    let args = Arc::new(args);
-    let requests = Arc::new(requests);
-    let stop = Arc::new(AtomicBool::new(false));
+    } else {
+        let text = std::fs::read_to_string(&args.targets).unwrap_or_else(|e| {
+            eprintln!("loadgen: {} could not be read: {e}", args.targets.display());
+            std::process::exit(2)
+        });
+        let requests: Vec<Vec<u8>> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let (target, body) = l.split_once('\t').unwrap_or((l, ""));
+                let mut req = format!(
+                    "{} {target} HTTP/1.1\r\nHost: {}\r\n{extra}",
+                    args.method, args.addr
+                );
+                if args.method != "GET" {
+                    req.push_str(&format!(
+                        "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                        body.len()
+                    ));
+                }
+                req.push_str("\r\n");
+                req.push_str(body);
+                req.into_bytes()
+            })
+            .collect();
+        if requests.is_empty() {
+            eprintln!("loadgen: no targets in {}", args.targets.display());
+            std::process::exit(2);
+        }
+        Box::new(Targets(requests))
+    };
     let start = Instant::now();
-    let measure_from = start + Duration::from_secs_f64(args.warmup);
-    let handles: Vec<_> = (0..args.connections)
-        .map(|i| {
-            let (args, requests, stop) = (args.clone(), requests.clone(), stop.clone());
-            thread::spawn(move || run_connection(&args, &requests, i, &stop, start, measure_from))
-        })
-        .collect();
-    thread::sleep(Duration::from_secs_f64(args.warmup + args.seconds));
-    stop.store(true, Ordering::Relaxed);
-    let elapsed = measure_from.elapsed().as_secs_f64();
+    let plan = Plan {
+        addr: args.addr,
+        requests: requests.as_ref(),
+        connections: args.connections,
+        interval: (args.rate > 0.0)
+            .then(|| Duration::from_secs_f64(args.connections as f64 / args.rate)),
+        start,
+        measure_from: start + Duration::from_secs_f64(args.warmup),
+    };
+    let stop = AtomicBool::new(false);
+    let threads = args.threads.clamp(1, args.connections.max(1));
+    let (outcomes, elapsed): (Vec<driver::Outcome>, f64) = thread::scope(|s| {
+        let loops: Vec<_> = (0..threads)
+            .map(|t| {
+                let (plan, stop) = (&plan, &stop);
+                let conns = (t..args.connections).step_by(threads);
+                s.spawn(move || driver::run(plan, conns, stop))
+            })
+            .collect();
+        thread::sleep(Duration::from_secs_f64(args.warmup + args.seconds));
+        stop.store(true, Ordering::Relaxed);
+        let elapsed = plan.measure_from.elapsed().as_secs_f64();
+        (
+            loops.into_iter().filter_map(|h| h.join().ok()).collect(),
+            elapsed,
+        )
+    });
     let mut hist = Hist::new();
     let (mut errors, mut non_2xx, mut starved) = (0, 0, 0);
-    for h in handles {
-        if let Ok(o) = h.join() {
-            if o.hist.n <= 1 {
-                starved += 1;
-            }
-            hist.merge(&o.hist);
-            errors += o.errors;
-            non_2xx += o.non_2xx;
-        }
+    for o in &outcomes {
+        hist.merge(&o.hist);
+        errors += o.errors;
+        non_2xx += o.non_2xx;
+        starved += o.starved;
     }
     let _ = writeln!(
         std::io::stdout(),
