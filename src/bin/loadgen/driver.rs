@@ -107,6 +107,9 @@ pub struct Outcome {
     pub non_2xx: u64,
     /// Connections that got at most one measured answer.
     pub starved: u64,
+    /// The slowest answer to a request due in each second of the measurement: a p99 made by one
+    /// stall of every connection shows as one bad second, a slow server as many.
+    pub max_us_by_second: Vec<u64>,
 }
 
 /// One keep-alive connection.
@@ -164,6 +167,7 @@ pub fn run(plan: &Plan, conns: impl Iterator<Item = usize>, stop: &AtomicBool) -
         errors: 0,
         non_2xx: 0,
         starved: 0,
+        max_us_by_second: Vec::new(),
     };
     let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; conns.len().max(1)];
     let mut buf = vec![0u8; 16 * 1024];
@@ -209,7 +213,13 @@ pub fn run(plan: &Plan, conns: impl Iterator<Item = usize>, stop: &AtomicBool) -
                 if let Some(status) = c.read(&mut buf, plan, &mut out) {
                     let due = c.in_flight.take().unwrap_or(plan.start);
                     if due >= plan.measure_from {
-                        out.hist.add(due.elapsed().as_micros() as u64);
+                        let us = due.elapsed().as_micros() as u64;
+                        out.hist.add(us);
+                        let second = due.duration_since(plan.measure_from).as_secs() as usize;
+                        if out.max_us_by_second.len() <= second {
+                            out.max_us_by_second.resize(second + 1, 0);
+                        }
+                        out.max_us_by_second[second] = out.max_us_by_second[second].max(us);
                         c.measured += 1;
                         if !(200..300).contains(&status) {
                             out.non_2xx += 1;
@@ -486,5 +496,8 @@ mod tests {
         assert!((150..=210).contains(&out.hist.n), "{} answers", out.hist.n);
         assert_eq!((out.errors, out.non_2xx, out.starved), (0, 0, 0));
         assert!(out.hist.percentile(0.5) < 100_000);
+        // Half a second of measurement: every answer falls in the first second.
+        assert_eq!(out.max_us_by_second.len(), 1);
+        assert_eq!(out.max_us_by_second[0], out.hist.percentile(1.0));
     }
 }

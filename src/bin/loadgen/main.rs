@@ -4,7 +4,8 @@
 //! from a list of request targets (paths with query) for a fixed time, either as fast as the server
 //! answers (closed loop) or paced to a total rate (each connection sends on a fixed schedule and
 //! latency is measured from the scheduled time, so a stalled server can't hide its queueing delay).
-//! Prints one JSON object: requests, errors, rate, and latency percentiles in microseconds.
+//! Prints one JSON object: requests, errors, rate, latency percentiles and the slowest answer of each
+//! second, in microseconds.
 //!
 //! Targets come from a file (one path per line) so the same generator drives ringbook and nginx.
 
@@ -325,11 +326,18 @@ fn main() {
     });
     let mut hist = Hist::new();
     let (mut errors, mut non_2xx, mut starved) = (0, 0, 0);
+    let mut max_us_by_second: Vec<u64> = Vec::new();
     for o in &outcomes {
         hist.merge(&o.hist);
         errors += o.errors;
         non_2xx += o.non_2xx;
         starved += o.starved;
+        if max_us_by_second.len() < o.max_us_by_second.len() {
+            max_us_by_second.resize(o.max_us_by_second.len(), 0);
+        }
+        for (m, &o) in max_us_by_second.iter_mut().zip(&o.max_us_by_second) {
+            *m = (*m).max(o);
+        }
     }
     let _ = writeln!(
         std::io::stdout(),
@@ -345,6 +353,7 @@ fn main() {
             "p99_us": hist.percentile(0.99),
             "max_us": hist.percentile(1.0),
             "starved_connections": starved,
+            "max_us_by_second": max_us_by_second,
         })
     );
 }
