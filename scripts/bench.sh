@@ -85,7 +85,7 @@ per_request() {
 us_per_request() {
     local result=$1 t0=$2
     shift 2
-    per_request "$result" "$t0" "$(cpu_ticks "${@:-$SERVER}")" "$(python3 -c "print(1e6 / $(getconf CLK_TCK))")"
+    per_request "$result" "$t0" "$(cpu_ticks "${@:-$SERVER}")" "$((1000000 / $(getconf CLK_TCK)))"
 }
 
 DB=$OUT/bench-$CONTACTS.db
