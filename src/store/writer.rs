@@ -11,12 +11,21 @@
 //! without savepoints; if one fails, the writer rolls the whole batch back and runs it again with a
 //! savepoint per job. Call events take that path: a savepoint copies every page a job touches into
 //! its sub-journal, which was a fifth of the writer's work per event, and an event that fails is rare.
+//!
+//! Draining the queue batches well only when jobs pile up while a batch is written. Jobs that arrive
+//! spread out, such as a PBX's call events at a thousand a second, each found the writer idle and got
+//! a commit of their own, and every commit costs an fsync and makes every reader drop its page cache
+//! (SQLite discards a connection's cached pages once another connection has written). So once jobs
+//! have been seen arriving together ([`Pacing`]), a batch that starts on an idle writer waits a
+//! little for company. A lone caller writing one job after another never waits: its next job can't
+//! come before the reply to the last one.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TryRecvError};
 use rusqlite::Connection;
 
 use super::{Result, StoreError};
@@ -26,7 +35,29 @@ use super::{Result, StoreError};
 pub const MAX_BATCH: usize = 1024;
 
 /// How often the background checkpointer looks for new commits.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// When a batch that starts on an idle writer waits for more jobs (see the module docs).
+#[derive(Clone, Copy, Debug)]
+struct Pacing {
+    /// The longest a batch waits for company: the most it adds to a write's reply. Measured with
+    /// 1,000 call events a second beside 17,000 lookups a second, 2 ms made three events share a
+    /// commit on average and halved the lookups' p99 (5.4–6.8 ms to 2.0–3.0 ms); the events' own
+    /// p99 went from 6 to 8 ms.
+    linger: Duration,
+    /// How long after the last sign of concurrent writers (a job that waited while a batch was
+    /// written, or a batch of more than one job) batches keep waiting for company.
+    concurrent_for: Duration,
+}
+
+impl Default for Pacing {
+    fn default() -> Self {
+        Pacing {
+            linger: Duration::from_millis(2),
+            concurrent_for: Duration::from_secs(1),
+        }
+    }
+}
 
 /// A transaction as seen by a write job. Jobs get a shared reference; the writer owns commit and
 /// rollback.
@@ -106,12 +137,16 @@ pub struct WriterStats {
 
 impl Writer {
     pub(super) fn spawn(conn: Connection, max_batch: usize) -> Writer {
+        Writer::spawn_paced(conn, max_batch, Pacing::default())
+    }
+
+    fn spawn_paced(conn: Connection, max_batch: usize, pacing: Pacing) -> Writer {
         let (tx, rx) = unbounded::<Job>();
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
         thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run(conn, rx, &thread_stats, max_batch.max(1)))
+            .spawn(move || run(conn, rx, &thread_stats, max_batch.max(1), pacing))
             .expect("the OS refused to start the writer thread");
         Writer { tx, stats }
     }
@@ -254,17 +289,37 @@ enum Ran {
     Repeatable(Box<dyn Repeat>),
 }
 
-fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats, max_batch: usize) {
+fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats, max_batch: usize, pacing: Pacing) {
     let mut batch: Vec<Ran> = Vec::with_capacity(max_batch);
     let mut next: Option<Job> = None;
+    // Until when batches wait for company, and how many jobs the last batch had.
+    let mut concurrent_until: Option<Instant> = None;
+    let mut last_batch = 0;
     loop {
-        let first = match next.take() {
-            Some(job) => job,
-            None => match rx.recv() {
-                Ok(job) => job,
-                Err(_) => break,
+        let (first, idle) = match next.take() {
+            Some(job) => (job, false),
+            None => match rx.try_recv() {
+                Ok(job) => (job, false),
+                Err(TryRecvError::Empty) => match rx.recv() {
+                    Ok(job) => (job, true),
+                    Err(_) => break,
+                },
+                Err(TryRecvError::Disconnected) => break,
             },
         };
+        let started = Instant::now();
+        if !idle {
+            concurrent_until = Some(started + pacing.concurrent_for);
+        }
+        // Waits at most `linger` for the batch to grow to the last one's size (at least two): jobs
+        // arriving together fill it at once, and spread-out ones share a commit by twos and threes.
+        let linger_until = match concurrent_until {
+            Some(until) if idle && started < until && max_batch > 1 => {
+                Some(started + pacing.linger)
+            }
+            _ => None,
+        };
+        let fill_to = last_batch.max(2);
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             log::error!("the writer could not start a transaction: {e}");
             match first {
@@ -288,15 +343,17 @@ fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats, max_batch: usiz
             if (optimistic && failed) || batch.len() >= max_batch {
                 break;
             }
-            job = match rx.try_recv() {
-                // A job that can't run again would be lost if the batch had to be rolled back.
-                Ok(once @ Job::Once(_)) if optimistic => {
-                    next = Some(once);
-                    None
+            job = match (rx.try_recv(), linger_until) {
+                (Ok(j), _) => Some(j),
+                (Err(_), Some(deadline)) if batch.len() < fill_to => {
+                    rx.recv_deadline(deadline).ok()
                 }
-                Ok(j) => Some(j),
-                Err(_) => None,
+                (Err(_), _) => None,
             };
+            // A job that can't run again would be lost if the batch had to be rolled back.
+            if optimistic && matches!(job, Some(Job::Once(_))) {
+                next = job.take();
+            }
         }
         if optimistic && failed {
             rerun_with_savepoints(&conn, &mut batch);
@@ -308,6 +365,10 @@ fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats, max_batch: usiz
         }
         stats.commits.fetch_add(1, Ordering::Relaxed);
         stats.jobs.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        last_batch = batch.len();
+        if last_batch > 1 {
+            concurrent_until = Some(Instant::now() + pacing.concurrent_for);
+        }
         for ran in batch.drain(..) {
             match ran {
                 Ran::Once(reply) => reply(commit.clone()),
@@ -362,10 +423,103 @@ mod tests {
 
     /// A writer over an in-memory database with one table, `t(x INTEGER UNIQUE)`.
     fn writer_over_a_table() -> Writer {
+        paced_writer_over_a_table(Pacing::default())
+    }
+
+    fn paced_writer_over_a_table(pacing: Pacing) -> Writer {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t(x INTEGER UNIQUE)")
             .unwrap();
-        Writer::spawn(conn, MAX_BATCH)
+        Writer::spawn_paced(conn, MAX_BATCH, pacing)
+    }
+
+    /// Holds the writer in a job until `jobs` more are queued behind it, so they share a batch.
+    fn batch_together(writer: &Writer, jobs: std::ops::Range<i64>) {
+        let (started_tx, started) = bounded(1);
+        let (release, released) = bounded::<()>(1);
+        let (done_tx, done) = unbounded();
+        let hold_done = done_tx.clone();
+        writer
+            .submit(
+                move |conn| {
+                    started_tx.send(()).unwrap();
+                    released.recv().unwrap();
+                    insert(conn, -1_000_000 - jobs.start)
+                },
+                move |r| hold_done.send(r.is_ok()).unwrap(),
+            )
+            .unwrap();
+        started.recv().unwrap();
+        let n = jobs.end - jobs.start + 1;
+        for x in jobs {
+            let done_tx = done_tx.clone();
+            writer
+                .submit(
+                    move |conn| insert(conn, x),
+                    move |r| done_tx.send(r.is_ok()).unwrap(),
+                )
+                .unwrap();
+        }
+        release.send(()).unwrap();
+        for _ in 0..n {
+            assert!(done.recv().unwrap());
+        }
+    }
+
+    fn commits(writer: &Writer) -> u64 {
+        writer.stats().commits.load(Ordering::SeqCst)
+    }
+
+    /// How long `n` writes take, one after another from one caller.
+    fn sequential_writes(writer: &Writer, xs: std::ops::Range<i64>) -> Duration {
+        let t0 = Instant::now();
+        for x in xs {
+            writer.write(move |conn| insert(conn, x)).unwrap();
+        }
+        t0.elapsed()
+    }
+
+    #[test]
+    fn a_lone_caller_never_waits_for_company() {
+        let pacing = Pacing {
+            linger: Duration::from_millis(100),
+            concurrent_for: Duration::from_millis(300),
+        };
+        let writer = paced_writer_over_a_table(pacing);
+        // Ten writes that each waited for company would take a second.
+        let alone = sequential_writes(&writer, 0..10);
+        assert!(alone < Duration::from_millis(500), "{alone:?}");
+
+        batch_together(&writer, 100..103);
+        std::thread::sleep(pacing.concurrent_for + Duration::from_millis(100));
+        let after = sequential_writes(&writer, 10..20);
+        assert!(after < Duration::from_millis(500), "{after:?}");
+    }
+
+    #[test]
+    fn spread_out_writes_share_a_commit_once_writers_were_concurrent() {
+        let pacing = Pacing {
+            linger: Duration::from_millis(400),
+            concurrent_for: Duration::from_secs(30),
+        };
+        let writer = paced_writer_over_a_table(pacing);
+        batch_together(&writer, 100..103);
+
+        let before = commits(&writer);
+        let (done_tx, done) = unbounded();
+        for x in [1, 2] {
+            let done_tx = done_tx.clone();
+            writer
+                .submit(
+                    move |conn| insert(conn, x),
+                    move |r| done_tx.send(r.is_ok()).unwrap(),
+                )
+                .unwrap();
+            // The second comes well after the first has found the writer idle.
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        assert!(done.recv().unwrap() && done.recv().unwrap());
+        assert_eq!(commits(&writer) - before, 1);
     }
 
     #[test]
