@@ -17,8 +17,9 @@
 //! a commit of their own, and every commit costs an fsync and makes every reader drop its page cache
 //! (SQLite discards a connection's cached pages once another connection has written). So once jobs
 //! have been seen arriving together ([`Pacing`]), a batch that starts on an idle writer waits a
-//! little for company. A lone caller writing one job after another never waits: its next job can't
-//! come before the reply to the last one.
+//! little for company. A lone caller writing one job after another is never taken for company (its
+//! next job can't come before the reply to the last one), so a second after the last concurrent
+//! writes it doesn't wait at all.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -313,7 +314,7 @@ fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats, max_batch: usiz
             concurrent_until = Some(started + pacing.concurrent_for);
         }
         // Waits at most `linger` for the batch to grow to the last one's size (at least two): jobs
-        // arriving together fill it at once, and spread-out ones share a commit by twos and threes.
+        // arriving together fill it at once, and spread-out ones share a commit by twos.
         let linger_until = match concurrent_until {
             Some(until) if idle && started < until && max_batch > 1 => {
                 Some(started + pacing.linger)
@@ -471,7 +472,7 @@ mod tests {
         writer.stats().commits.load(Ordering::SeqCst)
     }
 
-    /// How long `n` writes take, one after another from one caller.
+    /// How long writing each of `xs` takes, one after another from one caller.
     fn sequential_writes(writer: &Writer, xs: std::ops::Range<i64>) -> Duration {
         let t0 = Instant::now();
         for x in xs {
