@@ -454,18 +454,23 @@ mod tests {
         started.recv().unwrap();
         let n = jobs.end - jobs.start + 1;
         for x in jobs {
-            let done_tx = done_tx.clone();
-            writer
-                .submit(
-                    move |conn| insert(conn, x),
-                    move |r| done_tx.send(r.is_ok()).unwrap(),
-                )
-                .unwrap();
+            submit_insert(writer, x, &done_tx);
         }
         release.send(()).unwrap();
         for _ in 0..n {
             assert!(done.recv().unwrap());
         }
+    }
+
+    /// Queues an insert of `x`; `done` hears whether it committed.
+    fn submit_insert(writer: &Writer, x: i64, done: &Sender<bool>) {
+        let done = done.clone();
+        writer
+            .submit(
+                move |conn| insert(conn, x),
+                move |r| done.send(r.is_ok()).unwrap(),
+            )
+            .unwrap();
     }
 
     fn commits(writer: &Writer) -> u64 {
@@ -510,13 +515,7 @@ mod tests {
         let before = commits(&writer);
         let (done_tx, done) = unbounded();
         for x in [1, 2] {
-            let done_tx = done_tx.clone();
-            writer
-                .submit(
-                    move |conn| insert(conn, x),
-                    move |r| done_tx.send(r.is_ok()).unwrap(),
-                )
-                .unwrap();
+            submit_insert(&writer, x, &done_tx);
             // The second comes well after the first has found the writer idle.
             std::thread::sleep(Duration::from_millis(30));
         }
