@@ -316,9 +316,7 @@ fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats, max_batch: usiz
         // Waits at most `linger` for the batch to grow to the last one's size (at least two): jobs
         // arriving together fill it at once, and spread-out ones share a commit by twos.
         let linger_until = match concurrent_until {
-            Some(until) if idle && started < until && max_batch > 1 => {
-                Some(started + pacing.linger)
-            }
+            Some(until) if idle && started < until => Some(started + pacing.linger),
             _ => None,
         };
         let fill_to = last_batch.max(2);
