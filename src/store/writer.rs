@@ -485,7 +485,7 @@ mod tests {
     }
 
     #[test]
-    fn a_lone_caller_never_waits_for_company() {
+    fn a_lone_caller_does_not_wait_outside_a_spell_of_concurrent_writes() {
         let pacing = Pacing {
             linger: Duration::from_millis(100),
             concurrent_for: Duration::from_millis(300),
