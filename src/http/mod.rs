@@ -31,6 +31,19 @@ pub use upload::UploadBody;
 
 /// Largest request body accepted; imports and backups that need more use the CLI.
 pub const MAX_BODY: usize = 1024 * 1024;
+/// Longest request target (path and query) accepted, and the most header fields and header bytes
+/// (names, values and separators). Phones', PBXs' and browsers' requests to ringbook stay far below
+/// them; 8 KiB a target and 100 fields are what common web servers allow by default. A request past
+/// them gets 414 or 431 with the reason, before its body is read or anything is looked up or stored.
+///
+/// They don't bound memory: tiny_http reads a request's whole header before ringbook sees it (see
+/// the security checklist). What they do is give a client a clear answer instead of acting on a
+/// request no phone, PBX or browser sends.
+pub const MAX_TARGET: usize = 8 * 1024;
+/// See [`MAX_TARGET`].
+pub const MAX_HEADER_FIELDS: usize = 100;
+/// See [`MAX_TARGET`].
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// Largest backup the web UI's restore accepts (`POST` [`UPLOAD_PATH`]). Its body is streamed to disk (`upload.rs`), never held in memory, so this is about
 /// disk and patience, not RAM.
 pub const MAX_UPLOAD: u64 = 4 * 1024 * 1024 * 1024;
@@ -754,6 +767,7 @@ fn dispatch_upload(
 /// Turns a tiny_http request into ours, reading the body up to [`MAX_BODY`] (a streamed upload's body
 /// is left for its handler, see [`streams_body`]).
 fn read_request(rq: &mut tiny_http::Request, remote: SocketAddr) -> Result<Request, Response> {
+    check_header_size(rq)?;
     let method = Method::from(rq.method());
     let url = rq.url().to_string();
     let (path, query) = match url.split_once('?') {
@@ -818,6 +832,37 @@ fn read_request(rq: &mut tiny_http::Request, remote: SocketAddr) -> Result<Reque
         remote,
         body,
     })
+}
+
+/// Refuses a request whose target or header is past [`MAX_TARGET`], [`MAX_HEADER_FIELDS`] or
+/// [`MAX_HEADER_BYTES`].
+fn check_header_size(rq: &tiny_http::Request) -> Result<(), Response> {
+    let target = rq.url().len();
+    if target > MAX_TARGET {
+        return Err(Response::error(
+            414,
+            &format!(
+                "the request's address (path and query) is {target} bytes long; ringbook takes at most {} KiB",
+                MAX_TARGET / 1024
+            ),
+        ));
+    }
+    let fields = rq.headers().len();
+    let bytes: usize = rq
+        .headers()
+        .iter()
+        .map(|h| h.field.as_str().len() + h.value.len() + 4)
+        .sum();
+    if fields > MAX_HEADER_FIELDS || bytes > MAX_HEADER_BYTES {
+        return Err(Response::error(
+            431,
+            &format!(
+                "the request's header has {fields} fields and {bytes} bytes; ringbook takes at most {MAX_HEADER_FIELDS} fields and {} KiB",
+                MAX_HEADER_BYTES / 1024
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn too_large() -> Response {
