@@ -32,9 +32,11 @@ impl fmt::Display for UserError {
             UserError::BadName => f.write_str("a user name must be 1 to 64 printable characters"),
             UserError::NameTaken => f.write_str("a user with that name already exists"),
             UserError::Invalid(why) => f.write_str(why),
-            UserError::PasswordTooShort => {
-                f.write_str("the password must have at least 10 characters")
-            }
+            UserError::PasswordTooShort => write!(
+                f,
+                "the password must have at least {} characters",
+                auth::MIN_PASSWORD
+            ),
             UserError::NoSuchUser => f.write_str("there is no such user"),
             UserError::NoSuchEmployee => f.write_str("there is no such employee"),
             UserError::LastAdmin => f.write_str(
@@ -53,9 +55,6 @@ impl From<StoreError> for UserError {
         UserError::Store(e)
     }
 }
-
-/// The shortest password ringbook accepts (as in `auth::add_user` and the setup wizard).
-pub const MIN_PASSWORD: usize = 10;
 
 /// Creates a user and links them to an employee, if one is given.
 pub fn create(
@@ -77,7 +76,7 @@ pub fn create(
     {
         return Err(UserError::NameTaken);
     }
-    if password.chars().count() < MIN_PASSWORD {
+    if password.chars().count() < auth::MIN_PASSWORD {
         return Err(UserError::PasswordTooShort);
     }
     if let Some(e) = employee {
@@ -116,7 +115,7 @@ pub fn reset_password(
     user: i64,
     password: &str,
 ) -> Result<(), UserError> {
-    if password.chars().count() < MIN_PASSWORD {
+    if password.chars().count() < auth::MIN_PASSWORD {
         return Err(UserError::PasswordTooShort);
     }
     let hash = auth::hash_password(password).map_err(UserError::Invalid)?;

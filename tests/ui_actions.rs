@@ -521,7 +521,7 @@ fn admins_manage_users_and_the_last_admin_stays() {
         ],
     );
     assert_eq!(r.status, 400);
-    assert!(r.text().contains("at least 10 characters"));
+    assert!(r.text().contains("at least 12 characters"));
     let r = admin.post(
         "/users",
         &[

@@ -384,7 +384,7 @@ static TABLE: &[(&str, [&str; 5])] = &[
     ("users.no_employee", ["There is no such employee.", "Diesen Mitarbeiter gibt es nicht.", "Questo dipendente non esiste.", "Este funcionário não existe.", "Такого сотрудника нет."]),
     ("users.no_such", ["There is no such user.", "Diesen Benutzer gibt es nicht.", "Questo utente non esiste.", "Este usuário não existe.", "Такого пользователя нет."]),
     ("users.password_set", ["The password was changed.", "Das Passwort wurde geändert.", "La password è stata cambiata.", "A senha foi alterada.", "Пароль изменён."]),
-    ("users.password_short", ["The password must have at least 10 characters.", "Das Passwort muss mindestens 10 Zeichen haben.", "La password deve avere almeno 10 caratteri.", "A senha deve ter pelo menos 10 caracteres.", "Пароль должен содержать не менее 10 символов."]),
+    ("users.password_short", ["The password must have at least 12 characters.", "Das Passwort muss mindestens 12 Zeichen haben.", "La password deve avere almeno 12 caratteri.", "A senha deve ter pelo menos 12 caracteres.", "Пароль должен содержать не менее 12 символов."]),
     ("users.reset", ["Set password", "Passwort setzen", "Imposta password", "Definir senha", "Задать пароль"]),
     ("users.role_admin", ["Administrator", "Administrator", "Amministratore", "Administrador", "Администратор"]),
     ("users.role_staff", ["Staff", "Mitarbeiter", "Personale", "Equipe", "Сотрудник"]),
@@ -449,6 +449,16 @@ mod tests {
             missing.is_empty(),
             "keys missing from the table: {missing:?}"
         );
+    }
+
+    /// The message for a short password can't format a number, so it spells out the limit.
+    #[test]
+    fn the_short_password_message_states_the_limit_in_every_language() {
+        let limit = crate::auth::MIN_PASSWORD.to_string();
+        for l in Lang::ALL {
+            let s = l.t("users.password_short");
+            assert!(s.contains(&limit), "{}: {s}", l.code());
+        }
     }
 
     #[test]
