@@ -127,7 +127,7 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum UserCmd {
-    /// Add a user; the password is read from standard input (one line).
+    /// Add a user; the password (12 characters or more) is read from standard input (one line).
     Add {
         name: String,
         #[arg(long, value_parser = parse_role)]
