@@ -331,7 +331,7 @@ static TABLE: &[(&str, [&str; 5])] = &[
     ("setup.number_model", ["Phone numbers", "Telefonnummern", "Numeri di telefono", "Números de telefone", "Телефонные номера"]),
     ("setup.office_intro", ["Tell ringbook how numbers look in your office. You can change all of this later under Settings.", "Sagen Sie ringbook, wie Nummern in Ihrem Büro aussehen. Sie können alles später unter Einstellungen ändern.", "Indica a ringbook come sono i numeri nel tuo ufficio. Puoi cambiare tutto più tardi in Impostazioni.", "Diga ao ringbook como são os números do seu escritório. Você pode mudar tudo depois em Configurações.", "Укажите, как выглядят номера в вашем офисе. Всё можно изменить позже в настройках."]),
     ("setup.office_title", ["Your office", "Ihr Büro", "Il tuo ufficio", "Seu escritório", "Ваш офис"]),
-    ("setup.password_hint", ["At least 10 characters.", "Mindestens 10 Zeichen.", "Almeno 10 caratteri.", "Pelo menos 10 caracteres.", "Не менее 10 символов."]),
+    ("setup.password_hint", ["At least 12 characters.", "Mindestens 12 Zeichen.", "Almeno 12 caratteri.", "Pelo menos 12 caracteres.", "Не менее 12 символов."]),
     ("setup.time_language", ["Time zone and language", "Zeitzone und Sprache", "Fuso orario e lingua", "Fuso horário e idioma", "Часовой пояс и язык"]),
     ("setup.title", ["Set up ringbook", "ringbook einrichten", "Configura ringbook", "Configurar o ringbook", "Настройка ringbook"]),
     ("source.connected", ["Connected", "Verbunden", "Connesso", "Conectado", "Подключено"]),
@@ -451,13 +451,15 @@ mod tests {
         );
     }
 
-    /// The message for a short password can't format a number, so it spells out the limit.
+    /// The texts about the password's length can't format a number, so they spell out the limit.
     #[test]
-    fn the_short_password_message_states_the_limit_in_every_language() {
+    fn the_password_length_texts_state_the_limit_in_every_language() {
         let limit = crate::auth::MIN_PASSWORD.to_string();
-        for l in Lang::ALL {
-            let s = l.t("users.password_short");
-            assert!(s.contains(&limit), "{}: {s}", l.code());
+        for key in ["setup.password_hint", "users.password_short"] {
+            for l in Lang::ALL {
+                let s = l.t(key);
+                assert!(s.contains(&limit), "{key} in {}: {s}", l.code());
+            }
         }
     }
 
