@@ -415,6 +415,12 @@ pub const SPECS: &[Spec] = &[
         validate: port_or_off,
     },
     Spec {
+        key: "web.https_only",
+        default: "false",
+        description: "Send browsers that open the web UI over plain HTTP to the same page over HTTPS (web.https_port), so passwords and session cookies never cross the network in the clear. Phones, PBXs and the API stay on plain HTTP. Turn it on once the office's browsers accept the certificate.",
+        validate: boolean,
+    },
+    Spec {
         key: "web.staff_own_calls_only",
         default: "false",
         description: "Staff users see only the calls of their own extensions in the web UI (admins see all).",

@@ -315,6 +315,60 @@ fn https_serves_the_stored_certificate_and_sets_secure_cookies() {
 }
 
 #[test]
+fn with_https_only_browsers_are_sent_to_https_and_phones_stay_on_plain_http() {
+    let (srv, port) = https_server("ui-https-only");
+    let mut admin = set_up(&srv);
+    let key = srv.db.key("lookup");
+    let lookup = "/lookup.txt?number=%2B493012345678";
+    // Off by default: pages answer over plain HTTP.
+    assert_eq!(admin.get("/calls").status, 200);
+    let token = csrf_of(&admin.get("/settings").text());
+    let r = admin.post("/settings", &[("csrf", &token), ("web.https_only", "true")]);
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // A page over plain HTTP goes to the same page and query over HTTPS; the Host's name is kept.
+    let r = admin.get("/calls?q=Anna");
+    assert_eq!(r.status, 307, "{}", r.text());
+    assert_eq!(
+        r.header("Location"),
+        Some(format!("https://localhost:{port}/calls?q=Anna").as_str())
+    );
+    let r = srv.raw(b"GET /login HTTP/1.1\r\nHost: [::1]:8080\r\nConnection: close\r\n\r\n");
+    assert_eq!(r.status, 307);
+    assert_eq!(
+        r.header("Location"),
+        Some(format!("https://[::1]:{port}/login").as_str())
+    );
+    // A Host that smuggles more than a name is not followed anywhere.
+    let r = srv.raw(b"GET /login HTTP/1.1\r\nHost: evil.example/x\r\nConnection: close\r\n\r\n");
+    assert_eq!(r.status, 200);
+
+    // Phones, PBXs and the API stay on plain HTTP.
+    let r = srv.request("GET", lookup, &[("X-Api-Key", &key)], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = srv.request(
+        "GET",
+        "/api/v1/lookup?number=%2B493012345678",
+        &[("X-Api-Key", &key)],
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // Over HTTPS the page is served, and the session set there is Secure.
+    let mut c = Client::new(&srv);
+    c.via = Via::Https {
+        port,
+        config: trusting(&stored_cert(&srv.db)),
+    };
+    let r = login(&mut c);
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert!(set_cookies(&r)
+        .iter()
+        .any(|v| v.starts_with("rb_session=") && v.contains("; Secure")));
+    assert_eq!(c.get("/calls").status, 200);
+}
+
+#[test]
 fn a_certificate_with_a_foreign_key_is_refused_and_the_old_one_stays() {
     let (srv, port) = https_server("ui-cert");
     let mut c = set_up(&srv);

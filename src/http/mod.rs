@@ -74,6 +74,8 @@ pub struct App {
     pub metrics: Metrics,
     pub started: Instant,
     responder: Sender<Pending>,
+    /// The port HTTPS listens on, if it started (see [`start_https`]).
+    https_port: Option<u16>,
 }
 
 /// A connection whose answer is on its way (see [`Response::later`]).
@@ -326,7 +328,7 @@ pub fn serve(
         config.workers
     );
     on_ready(local);
-    start_https(&store, &config, local);
+    let https_port = start_https(&store, &config, local);
 
     let (responder, pending) = crossbeam_channel::unbounded::<Pending>();
     let app = Arc::new(App {
@@ -334,6 +336,7 @@ pub fn serve(
         metrics: Metrics::new(),
         started: Instant::now(),
         responder,
+        https_port,
     });
     for i in 0..RESPONDERS {
         let (pending, app) = (pending.clone(), app.clone());
@@ -382,9 +385,9 @@ pub fn serve(
     Err("the HTTP server stopped accepting connections".into())
 }
 
-/// Starts the HTTPS listener (`web.https_port`, 0 = off) in front of the HTTP one. A port that is
-/// taken only costs HTTPS: plain HTTP keeps serving.
-fn start_https(store: &Store, config: &Config, local: SocketAddr) {
+/// Starts the HTTPS listener (`web.https_port`, 0 = off) in front of the HTTP one and returns its
+/// port. A port that is taken only costs HTTPS: plain HTTP keeps serving.
+fn start_https(store: &Store, config: &Config, local: SocketAddr) -> Option<u16> {
     let port = store
         .reader()
         .ok()
@@ -392,10 +395,14 @@ fn start_https(store: &Store, config: &Config, local: SocketAddr) {
         .and_then(|s| s.get("web.https_port").parse::<u16>().ok())
         .unwrap_or(0);
     if port == 0 {
-        return;
+        return None;
     }
-    if let Err(e) = tls::start(store, config.listen.ip(), port, local, config.io_timeout) {
-        log::warn!("HTTPS is off: {e}");
+    match tls::start(store, config.listen.ip(), port, local, config.io_timeout) {
+        Ok(addr) => Some(addr.port()),
+        Err(e) => {
+            log::warn!("HTTPS is off: {e}");
+            None
+        }
     }
 }
 
@@ -474,6 +481,15 @@ fn handle(ctx: &mut Ctx, mut rq: tiny_http::Request) {
             .headers()
             .iter()
             .all(|h| !h.field.equiv("Transfer-Encoding"));
+    if !via_tls {
+        if let Some(r) = to_https(ctx, &rq) {
+            ctx.app
+                .metrics
+                .record(routes::NO_ROUTE, r.status, start.elapsed());
+            send(rq, r, body_read);
+            return;
+        }
+    }
     let (route_idx, response) = match read_request(&mut rq, remote) {
         Ok(mut req) => {
             body_read |= matches!(req.method, Method::Post | Method::Put | Method::Patch);
@@ -563,6 +579,28 @@ fn handle(ctx: &mut Ctx, mut rq: tiny_http::Request) {
         return;
     }
     send(rq, response, body_read);
+}
+
+/// With `web.https_only` on, a browser asking for a web UI page over plain HTTP is sent to the same
+/// page over HTTPS, where every cookie is `Secure`. Only `GET` and `HEAD` of pages: phones, PBXs and
+/// the API stay on plain HTTP, since many phones can't check the box's self-signed certificate. A 307,
+/// not a 301, because browsers keep a 301 for good and the owner may turn the setting off again. A
+/// request without a usable `Host` is answered as it is.
+fn to_https(ctx: &Ctx, rq: &tiny_http::Request) -> Option<Response> {
+    let port = ctx.app.https_port?;
+    if !ctx.settings().flag("web.https_only")
+        || !matches!(
+            rq.method(),
+            tiny_http::Method::Get | tiny_http::Method::Head
+        )
+        || !routes::is_page(rq.url())
+    {
+        return None;
+    }
+    let host = rq.headers().iter().find(|h| h.field.equiv("Host"))?;
+    let name = request::host_name(host.value.as_str())?;
+    let to = format!("https://{name}:{port}{}", rq.url());
+    Some(Response::new(307, HTML, Vec::new()).with_header("Location", to))
 }
 
 fn method_label(m: Method) -> &'static str {

@@ -158,6 +158,22 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
+/// The host name or IP address of a `Host` header, without its port; `None` for anything else, so
+/// that a redirect can't be pointed at a URL the header smuggles in.
+pub fn host_name(host: &str) -> Option<&str> {
+    if let Some(v6) = host.strip_prefix('[') {
+        let end = v6.find(']')?;
+        v6[..end].parse::<std::net::Ipv6Addr>().ok()?;
+        return Some(&host[..end + 2]);
+    }
+    let name = host.split(':').next().unwrap_or("");
+    let plain = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    plain.then_some(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +240,19 @@ mod tests {
         assert_eq!(r.api_key().unwrap(), "fromtoken");
         r.headers.push(("x-api-key".into(), "fromheader".into()));
         assert_eq!(r.api_key().unwrap(), "fromheader");
+    }
+
+    #[test]
+    fn host_names_keep_the_name_and_drop_the_port_or_anything_smuggled() {
+        assert_eq!(host_name("ringbook.local:8080"), Some("ringbook.local"));
+        assert_eq!(host_name("192.168.1.5"), Some("192.168.1.5"));
+        assert_eq!(host_name("[fe80::1]:8080"), Some("[fe80::1]"));
+        assert_eq!(host_name("[::1]"), Some("[::1]"));
+        assert_eq!(host_name("evil.example/x"), None);
+        assert_eq!(host_name("user@evil.example"), None);
+        assert_eq!(host_name("[not-an-address]:80"), None);
+        assert_eq!(host_name("[::1"), None);
+        assert_eq!(host_name(""), None);
+        assert_eq!(host_name(":8080"), None);
     }
 }
