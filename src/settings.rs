@@ -417,7 +417,7 @@ pub const SPECS: &[Spec] = &[
     Spec {
         key: "web.https_only",
         default: "false",
-        description: "Send browsers that open the web UI over plain HTTP to the same page over HTTPS (web.https_port), so passwords and session cookies never cross the network in the clear. Phones, PBXs and the API stay on plain HTTP. Turn it on once the office's browsers accept the certificate.",
+        description: "Send browsers that open the web UI over plain HTTP to the same page over HTTPS (web.https_port), so passwords and session cookies never cross the network in the clear. Phones, PBXs and the API stay on plain HTTP. Turn it on once the office's browsers accept the certificate. Leave it off behind a reverse proxy that terminates HTTPS: its requests arrive as plain HTTP and would be redirected in a loop.",
         validate: boolean,
     },
     Spec {
