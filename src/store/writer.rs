@@ -18,8 +18,8 @@
 //! (SQLite discards a connection's cached pages once another connection has written). So once jobs
 //! have been seen arriving together ([`Pacing`]), a batch that starts on an idle writer waits a
 //! little for company. A lone caller writing one job after another is never taken for company (its
-//! next job can't come before the reply to the last one), so a second after the last concurrent
-//! writes it doesn't wait at all.
+//! next job can't come before the reply to the last one, and the queue is looked at before the
+//! replies go out), so a second after the last concurrent writes it doesn't wait at all.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -47,7 +47,7 @@ struct Pacing {
     /// share a commit and halved the lookups' p99 beside them, but slowed 64 closed-loop writers by
     /// 15%; waiting only on an idle writer, and only for as many jobs as the last batch had, does not.
     linger: Duration,
-    /// How long after the last sign of concurrent writers (a job that waited while a batch was
+    /// How long after the last sign of concurrent writers (a job that arrived while a batch was
     /// written, or a batch of more than one job) batches keep waiting for company.
     concurrent_for: Duration,
 }
@@ -310,9 +310,6 @@ fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats, max_batch: usiz
             },
         };
         let started = Instant::now();
-        if !idle {
-            concurrent_until = Some(started + pacing.concurrent_for);
-        }
         // Waits at most `linger` for the batch to grow to the last one's size (at least two): jobs
         // arriving together fill it at once, and spread-out ones share a commit by twos.
         let linger_until = match concurrent_until {
@@ -366,7 +363,10 @@ fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats, max_batch: usiz
         stats.commits.fetch_add(1, Ordering::Relaxed);
         stats.jobs.fetch_add(batch.len() as u64, Ordering::Relaxed);
         last_batch = batch.len();
-        if last_batch > 1 {
+        // Signs of concurrent writers: a batch of more than one job, or a job that arrived while this
+        // one was written. Looked for before the replies go out: a lone caller's next job comes only
+        // after its reply, and may be queued before this loop gets back to the queue.
+        if last_batch > 1 || next.is_some() || !rx.is_empty() {
             concurrent_until = Some(Instant::now() + pacing.concurrent_for);
         }
         for ran in batch.drain(..) {
