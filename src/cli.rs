@@ -133,6 +133,10 @@ pub enum UserCmd {
         #[arg(long, value_parser = parse_role)]
         role: Role,
     },
+    /// Remove a user's second factor (a lost phone): they log in with the password alone until they
+    /// set up a new one on their account page. For the last admin, who has nobody to do it in the UI.
+    #[command(name = "reset-2fa")]
+    Reset2fa { name: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -329,6 +333,20 @@ fn run(cli: Cli) -> Result<(), String> {
             let password = read_password()?;
             let id = auth::add_user(&store, name, &password, *role)?;
             println!("added {} '{name}' (id {id})", role.as_str());
+            Ok(())
+        }
+        Some(Command::User(UserCmd::Reset2fa { name })) => {
+            let reader = store.reader().map_err(|e| e.to_string())?;
+            let user = reader
+                .user_by_name(name)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("there is no active user named '{name}'"))?;
+            if !user.has_2fa {
+                println!("'{name}' has no second factor; nothing to do");
+                return Ok(());
+            }
+            crate::users::remove_second_factor(&store, user.id).map_err(|e| e.to_string())?;
+            println!("removed the second factor of '{name}'; they log in with the password alone");
             Ok(())
         }
         Some(Command::Apikey(cmd)) => apikey(&store, cmd),

@@ -22,6 +22,7 @@ pub mod settings;
 pub mod sources;
 pub mod store;
 pub mod sync;
+pub mod totp;
 pub mod users;
 pub mod vendors;
 pub mod web;

@@ -421,6 +421,12 @@ pub const SPECS: &[Spec] = &[
         validate: boolean,
     },
     Spec {
+        key: "web.admin_2fa",
+        default: "false",
+        description: "Admins must use a second factor: an admin without one is sent to 'Your account' to set up an authenticator app before any other page opens. Staff may set one up too.",
+        validate: boolean,
+    },
+    Spec {
         key: "web.staff_own_calls_only",
         default: "false",
         description: "Staff users see only the calls of their own extensions in the web UI (admins see all).",

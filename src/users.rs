@@ -1,5 +1,6 @@
 //! The people who log in, as an admin manages them on the Users page: create (with the employee they
-//! are, for "own calls" and notifications), disable and enable, reset a password. Password hashing and
+//! are, for "own calls" and notifications), disable and enable, reset a password, turn a second factor
+//! on or off (the user's own, on their account page; anyone's off, for an admin). Password hashing and
 //! the first admin are `auth`'s; this module adds the rules of managing accounts afterwards, above all
 //! that the last active admin can never be disabled.
 
@@ -23,6 +24,9 @@ pub enum UserError {
     LastAdmin,
     /// An admin may not disable their own account (they would lock themselves out mid-click).
     Yourself,
+    /// The code is not the one the authenticator app shows for the secret (or the secret is not one
+    /// this page made).
+    WrongCode,
     Store(StoreError),
 }
 
@@ -43,6 +47,9 @@ impl fmt::Display for UserError {
                 "this is the last administrator; make another user an administrator first",
             ),
             UserError::Yourself => f.write_str("you can't disable your own account"),
+            UserError::WrongCode => f.write_str(
+                "the code is not the one the authenticator app shows; check the phone's clock and type the code shown now",
+            ),
             UserError::Store(e) => write!(f, "{e}"),
         }
     }
@@ -121,6 +128,37 @@ pub fn reset_password(
     let hash = auth::hash_password(password).map_err(UserError::Invalid)?;
     let end_sessions = acting != user;
     if store.write(move |tx| store::users::set_password(tx, user, &hash, end_sessions))? {
+        Ok(())
+    } else {
+        Err(UserError::NoSuchUser)
+    }
+}
+
+/// Turns on a user's second factor with a secret their app has shown `code` for (at `now`). The
+/// caller has checked the user's password. `WrongCode` if the code isn't the secret's.
+pub fn enable_second_factor(
+    store: &Store,
+    user: i64,
+    secret: &[u8],
+    code: &str,
+    now: i64,
+) -> Result<(), UserError> {
+    if secret.len() != crate::totp::SECRET_BYTES {
+        return Err(UserError::WrongCode);
+    }
+    let step = crate::totp::verify(secret, code, now, 0).ok_or(UserError::WrongCode)?;
+    let secret = secret.to_vec();
+    if store.write(move |tx| store::users::set_totp(tx, user, Some(&secret), step))? {
+        Ok(())
+    } else {
+        Err(UserError::NoSuchUser)
+    }
+}
+
+/// Turns off a user's second factor: the user's own (after their password and a code) or anyone's
+/// by an admin or `ringbook user reset-2fa`, for a lost phone.
+pub fn remove_second_factor(store: &Store, user: i64) -> Result<(), UserError> {
+    if store.write(move |tx| store::users::set_totp(tx, user, None, 0))? {
         Ok(())
     } else {
         Err(UserError::NoSuchUser)

@@ -215,6 +215,15 @@ pub static ROUTES: &[Route] = &[
     post("/login", "web_login_post", web::setup::post_login),
     post("/logout", "web_logout", web::setup::post_logout),
     post("/me/language", "web_language", web::setup::post_language),
+    get("/login/code", "web_login_code", web::account::get_code),
+    post(
+        "/login/code",
+        "web_login_code_post",
+        web::account::post_code,
+    ),
+    get("/me", "web_account", web::account::get),
+    post("/me/2fa", "web_account_2fa_on", web::account::post_on),
+    post("/me/2fa/off", "web_account_2fa_off", web::account::post_off),
     get("/", "web_dashboard", web::calls::dashboard),
     get("/events", "web_events", web::events::events),
     get("/calls", "web_calls", web::calls::list),
@@ -338,6 +347,11 @@ pub static ROUTES: &[Route] = &[
         "/users/{id}/password",
         "web_users_password",
         web::users::password,
+    ),
+    post(
+        "/users/{id}/2fa/off",
+        "web_users_2fa_off",
+        web::users::remove_second_factor,
     ),
 ];
 

@@ -68,6 +68,8 @@ pub struct UserRow {
     pub password_hash: String,
     pub role: String,
     pub language: String,
+    /// Whether a login needs a code from the user's authenticator app after the password.
+    pub has_2fa: bool,
 }
 
 impl Reader {
@@ -100,9 +102,10 @@ impl Reader {
     }
 
     pub fn user_by_name(&self, name: &str) -> Result<Option<UserRow>> {
-        let mut st = self
-            .conn()
-            .prepare_cached("SELECT id, name, password_hash, role, language FROM users WHERE name = ?1 AND disabled_at IS NULL")?;
+        let mut st = self.conn().prepare_cached(
+            "SELECT id, name, password_hash, role, language, totp_secret IS NOT NULL
+             FROM users WHERE name = ?1 AND disabled_at IS NULL",
+        )?;
         Ok(st
             .query_row([name], |r| {
                 Ok(UserRow {
@@ -111,6 +114,7 @@ impl Reader {
                     password_hash: r.get(2)?,
                     role: r.get(3)?,
                     language: r.get(4)?,
+                    has_2fa: r.get(5)?,
                 })
             })
             .optional()?)

@@ -386,6 +386,18 @@ pub const MIGRATIONS: &[Step] = &[
     // checks one, and a call event checked two to four: a fifth of the writer's work per event
     // (callgrind). The constraints mean what they meant; see `plain_checks`.
     Step::Code(plain_checks),
+    // 14: a second factor for the web UI (see totp.rs and web/account.rs): a user's TOTP secret
+    // (NULL: none) and the last time step a code was accepted for, so no code is taken twice; a
+    // session that has passed the password but not yet the code is `pending`, lasts five minutes,
+    // opens no page, and counts its wrong codes.
+    Step::Sql(
+        r#"
+    ALTER TABLE users ADD COLUMN totp_secret BLOB;
+    ALTER TABLE users ADD COLUMN totp_step INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE web_sessions ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE web_sessions ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;
+    "#,
+    ),
 ];
 
 /// The `IN` lists of migration 13 and what they become, per table. Each list is written out as the

@@ -14,6 +14,7 @@ pub struct UserListRow {
     pub role: String,
     pub employee_id: Option<i64>,
     pub disabled_at: Option<i64>,
+    pub has_2fa: bool,
 }
 
 /// What [`set_disabled`] did.
@@ -85,11 +86,36 @@ pub fn set_password(
     Ok(n > 0)
 }
 
+/// Sets or removes (`None`) a user's second factor. A new secret starts with `step`, the step of the
+/// code that confirmed it, so that code can't log in too. Removing it ends the user's sessions that
+/// wait for a code. Returns false for an unknown user.
+pub fn set_totp(tx: &Connection, user_id: i64, secret: Option<&[u8]>, step: i64) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE users SET totp_secret = ?2, totp_step = ?3 WHERE id = ?1",
+        params![user_id, secret, step],
+    )?;
+    tx.execute(
+        "DELETE FROM web_sessions WHERE user_id = ?1 AND pending = 1",
+        [user_id],
+    )?;
+    Ok(n > 0)
+}
+
 impl Reader {
+    /// A user's second factor: the secret and the last step a code was accepted for.
+    pub fn user_totp(&self, user_id: i64) -> Result<Option<(Vec<u8>, i64)>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT totp_secret, totp_step FROM users WHERE id = ?1 AND totp_secret IS NOT NULL",
+        )?;
+        Ok(st
+            .query_row([user_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
     /// Every user, active ones first, then by name.
     pub fn users_all(&self) -> Result<Vec<UserListRow>> {
         let mut st = self.conn().prepare_cached(
-            "SELECT id, name, role, employee_id, disabled_at FROM users
+            "SELECT id, name, role, employee_id, disabled_at, totp_secret IS NOT NULL FROM users
              ORDER BY disabled_at IS NOT NULL, name",
         )?;
         let rows = st.query_map([], |r| {
@@ -99,6 +125,7 @@ impl Reader {
                 role: r.get(2)?,
                 employee_id: r.get(3)?,
                 disabled_at: r.get(4)?,
+                has_2fa: r.get(5)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

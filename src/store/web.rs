@@ -15,6 +15,18 @@ pub struct SessionRow {
     pub employee_id: Option<i64>,
     /// The session's CSRF token (random, compared in constant time by `web::session`).
     pub csrf: String,
+    /// Whether the user has a second factor (for `web.admin_2fa`).
+    pub has_2fa: bool,
+}
+
+/// A login that has passed the password and waits for the code of the user's second factor.
+#[derive(Clone, Debug)]
+pub struct PendingLogin {
+    pub user_id: i64,
+    pub language: String,
+    pub secret: Vec<u8>,
+    /// The last time step a code was accepted for.
+    pub used_step: i64,
 }
 
 /// A comment on a call.
@@ -66,13 +78,39 @@ pub fn insert_session(
     csrf: &str,
     now: i64,
     expires_at: i64,
+    pending: bool,
 ) -> Result<()> {
     tx.execute(
-        "INSERT INTO web_sessions(token_hash, user_id, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![token_hash, user_id, csrf, now, expires_at],
+        "INSERT INTO web_sessions(token_hash, user_id, csrf, created_at, expires_at, pending)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![token_hash, user_id, csrf, now, expires_at, pending],
     )?;
     tx.execute("DELETE FROM web_sessions WHERE expires_at < ?1", [now])?;
     Ok(())
+}
+
+/// Counts a wrong code against a pending login; at `max` the login is dropped and must start again
+/// with the password. Returns whether it is still open.
+pub fn wrong_code(tx: &Connection, token_hash: &str, max: i64) -> Result<bool> {
+    tx.execute(
+        "UPDATE web_sessions SET tries = tries + 1 WHERE token_hash = ?1 AND pending = 1",
+        [token_hash],
+    )?;
+    let n = tx.execute(
+        "DELETE FROM web_sessions WHERE token_hash = ?1 AND pending = 1 AND tries >= ?2",
+        params![token_hash, max],
+    )?;
+    Ok(n == 0)
+}
+
+/// Takes a code's time step for a user: true if it is later than every step taken before. The
+/// check and the update are one statement, so two requests racing with the same code can't both win.
+pub fn take_code_step(tx: &Connection, user_id: i64, step: i64) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE users SET totp_step = ?2 WHERE id = ?1 AND totp_step < ?2",
+        params![user_id, step],
+    )?;
+    Ok(n > 0)
 }
 
 pub fn delete_session(tx: &Connection, token_hash: &str) -> Result<()> {
@@ -147,9 +185,9 @@ impl Reader {
     /// The session for a token hash, if it exists and hasn't expired.
     pub fn web_session(&self, token_hash: &str, now: i64) -> Result<Option<SessionRow>> {
         let mut st = self.conn().prepare_cached(
-            "SELECT u.id, u.name, u.role, u.language, u.employee_id, s.csrf
+            "SELECT u.id, u.name, u.role, u.language, u.employee_id, s.csrf, u.totp_secret IS NOT NULL
              FROM web_sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled_at IS NULL",
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.pending = 0 AND u.disabled_at IS NULL",
         )?;
         Ok(st
             .query_row(params![token_hash, now], |r| {
@@ -160,6 +198,27 @@ impl Reader {
                     language: r.get(3)?,
                     employee_id: r.get(4)?,
                     csrf: r.get(5)?,
+                    has_2fa: r.get(6)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// The pending login a cookie names, if it is still open and its user still has a second factor.
+    pub fn pending_login(&self, token_hash: &str, now: i64) -> Result<Option<PendingLogin>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT u.id, u.language, u.totp_secret, u.totp_step
+             FROM web_sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.pending = 1
+               AND u.disabled_at IS NULL AND u.totp_secret IS NOT NULL",
+        )?;
+        Ok(st
+            .query_row(params![token_hash, now], |r| {
+                Ok(PendingLogin {
+                    user_id: r.get(0)?,
+                    language: r.get(1)?,
+                    secret: r.get(2)?,
+                    used_step: r.get(3)?,
                 })
             })
             .optional()?)

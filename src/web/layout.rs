@@ -68,7 +68,7 @@ pub fn layout(me: &Me, title: &str, active: &str, body: Markup) -> Markup {
                     }
                     div.user {
                         button #notify-btn .small type="button" hidden { (me.t("notify.enable")) }
-                        span.who { (me.s.name) }
+                        a.who href="/me" title=(me.t("account.title")) { (me.s.name) }
                         form.inline method="post" action="/logout" {
                             (csrf(me))
                             button.small.secondary type="submit" { (me.t("nav.logout")) }

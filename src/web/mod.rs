@@ -5,6 +5,7 @@
 //! Every response carries the security headers of [`secure`]: a CSP without inline script, no framing.
 //! Handlers here are thin: they parse the form, call one domain function and render.
 
+pub mod account;
 pub mod calls;
 pub mod contacts;
 pub mod dial;
@@ -81,7 +82,8 @@ pub fn office_tz(ctx: &Ctx) -> TimeZone {
 }
 
 /// Checks login and role. No admin yet sends to the setup wizard; no session to the login page; a
-/// staff user on an admin page gets 403.
+/// staff user on an admin page gets 403. With `web.admin_2fa`, an admin without a second factor
+/// gets only the pages that set one up.
 pub fn gate(ctx: &mut Ctx, req: &Request, admin_only: bool) -> Result<Me, Response> {
     match ctx.reader.admin_count() {
         Ok(0) => return Err(redirect("/setup")),
@@ -111,6 +113,13 @@ pub fn gate(ctx: &mut Ctx, req: &Request, admin_only: bool) -> Result<Me, Respon
         lang,
         tz: office_tz(ctx),
     };
+    if me.s.is_admin()
+        && !me.s.has_2fa
+        && ctx.settings().flag("web.admin_2fa")
+        && !account::open_without_2fa(&req.path)
+    {
+        return Err(redirect("/me?need=2fa"));
+    }
     if admin_only && !me.s.is_admin() {
         return Err(page(
             403,

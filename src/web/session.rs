@@ -25,6 +25,10 @@ pub const COOKIE: &str = "rb_session";
 pub const PRE_COOKIE: &str = "rb_pre";
 /// How long a session lasts.
 pub const LIFETIME: i64 = 12 * 3600;
+/// How long a login may wait for the second factor's code.
+pub const PENDING_LIFETIME: i64 = 300;
+/// Wrong codes after which a waiting login is dropped (the per-address limit counts them too).
+pub const MAX_CODE_TRIES: i64 = 5;
 
 const MAX_FAILS: usize = 10;
 const FAIL_WINDOW: Duration = Duration::from_secs(300);
@@ -38,6 +42,7 @@ pub struct Session {
     pub language: String,
     pub employee_id: Option<i64>,
     pub csrf: String,
+    pub has_2fa: bool,
 }
 
 impl Session {
@@ -64,14 +69,47 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 
 /// Starts a session for a user; returns the cookie's value (the raw token).
 pub fn create(store: &Store, user_id: i64) -> Result<String, StoreError> {
+    start(store, user_id, false)
+}
+
+/// Starts a login that has passed the password and waits for the second factor's code: it opens no
+/// page and ends after [`PENDING_LIFETIME`] or [`MAX_CODE_TRIES`] wrong codes. A right code replaces
+/// it with a new session ([`create`]), so the token that was set before the code isn't the one that
+/// ends up logged in.
+pub fn create_pending(store: &Store, user_id: i64) -> Result<String, StoreError> {
+    start(store, user_id, true)
+}
+
+fn start(store: &Store, user_id: i64, pending: bool) -> Result<String, StoreError> {
     let token = auth::random_token(40);
     let csrf = auth::random_token(32);
     let hash = sha256_hex(&token);
     let now = store::now();
+    let until = now + if pending { PENDING_LIFETIME } else { LIFETIME };
     store.write(move |tx| {
-        store::web::insert_session(tx, &hash, user_id, &csrf, now, now + LIFETIME)
+        store::web::insert_session(tx, &hash, user_id, &csrf, now, until, pending)
     })?;
     Ok(token)
+}
+
+/// The pending login the request's cookie names.
+pub fn pending(ctx: &Ctx, req: &Request) -> Result<Option<store::web::PendingLogin>, StoreError> {
+    match req
+        .cookie(COOKIE)
+        .filter(|t| !t.is_empty() && t.len() <= 100)
+    {
+        Some(token) => ctx.reader.pending_login(&sha256_hex(&token), store::now()),
+        None => Ok(None),
+    }
+}
+
+/// Counts a wrong code against the request's pending login; false once it has been dropped.
+pub fn wrong_code(store: &Store, req: &Request) -> Result<bool, StoreError> {
+    let Some(token) = req.cookie(COOKIE) else {
+        return Ok(false);
+    };
+    let hash = sha256_hex(&token);
+    store.write(move |tx| store::web::wrong_code(tx, &hash, MAX_CODE_TRIES))
 }
 
 /// Ends the request's session, if any.
@@ -99,6 +137,7 @@ pub fn current(ctx: &Ctx, req: &Request) -> Result<Option<Session>, StoreError> 
         language: r.language,
         employee_id: r.employee_id,
         csrf: r.csrf,
+        has_2fa: r.has_2fa,
     }))
 }
 

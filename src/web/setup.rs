@@ -247,7 +247,13 @@ pub fn post_office(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     redirect("/")
 }
 
-fn login_form(lang: Lang, token: &str, err: Option<&str>, next: &str, name: &str) -> maud::Markup {
+pub(super) fn login_form(
+    lang: Lang,
+    token: &str,
+    err: Option<&str>,
+    next: &str,
+    name: &str,
+) -> maud::Markup {
     let t = |k| lang.t(k);
     bare(
         lang,
@@ -284,7 +290,8 @@ pub fn get_login(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     )
 }
 
-/// `POST /login`: rate-limited per client address.
+/// `POST /login`: rate-limited per client address. A user with a second factor is sent on to
+/// `/login/code` (web/account.rs).
 pub fn post_login(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     let lang = pre_lang(ctx, req);
     let form = req.form();
@@ -320,6 +327,17 @@ pub fn post_login(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
             login_form(lang, &token, Some(lang.t("login.failed")), &next, name),
         );
     };
+    if user.has_2fa {
+        // The address's failures are kept until the code is right too (see web/account.rs).
+        return match session::create_pending(&ctx.app.store, user.id) {
+            Ok(tok) => redirect(&format!(
+                "/login/code?next={}",
+                crate::provision::url_encode(&next)
+            ))
+            .with_header("Set-Cookie", session::cookie(&tok)),
+            Err(e) => store_error(&e),
+        };
+    }
     session::succeeded(ip);
     match session::create(&ctx.app.store, user.id) {
         Ok(tok) => redirect(&next).with_header("Set-Cookie", session::cookie(&tok)),

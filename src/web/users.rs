@@ -1,6 +1,6 @@
 //! The Users page (admin only): everyone who logs in, with their role, the employee they are (for
 //! "own calls" and notifications) and whether they are active; add a user, disable or enable one, set
-//! a new password. The rules (last admin, password length) are `users.rs`'s.
+//! a new password, remove a second factor. The rules (last admin, password length) are `users.rs`'s.
 
 use maud::html;
 
@@ -22,6 +22,7 @@ fn error_key(e: &UserError) -> &'static str {
         UserError::NoSuchEmployee => "users.no_employee",
         UserError::LastAdmin => "users.last_admin",
         UserError::Yourself => "users.yourself",
+        UserError::WrongCode => "account.wrong_code",
         UserError::Store(_) => "users.store",
     }
 }
@@ -45,6 +46,7 @@ pub fn list(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         Some("created") => Some("users.created"),
         Some("saved") => Some("settings.saved"),
         Some("password") => Some("users.password_set"),
+        Some("2fa_off") => Some("users.2fa_removed"),
         _ => None,
     };
     users_page(ctx, &me, 200, done.map(|k| ("ok", me.t(k))))
@@ -67,7 +69,7 @@ fn users_page(ctx: &Ctx, me: &Me, status: u16, msg: Option<(&str, &str)>) -> Res
         div.scroll { table #users {
             thead { tr {
                 th { (me.t("field.username")) } th { (me.t("ops.role")) } th { (me.t("users.employee")) }
-                th { (me.t("users.status")) } th { (me.t("users.actions")) }
+                th { (me.t("users.status")) } th { (me.t("users.2fa")) } th { (me.t("users.actions")) }
             } }
             tbody { @for u in &list { tr data-user=(u.name) {
                 td { (u.name) }
@@ -76,7 +78,15 @@ fn users_page(ctx: &Ctx, me: &Me, status: u16, msg: Option<(&str, &str)>) -> Res
                     Some(e) => { (e.name) }, None => { (dash()) } } }
                 td { @if u.disabled_at.is_some() { span.badge { (me.t("users.disabled")) } }
                      @else { span.badge.answered { (me.t("users.active")) } } }
+                td.twofa { @if u.has_2fa { span.badge.answered { (me.t("users.2fa_on")) } }
+                     @else { span.badge { (me.t("users.2fa_off")) } } }
                 td { div.actions {
+                    @if u.has_2fa && u.id != me.s.user_id {
+                        form.inline method="post" action=(format!("/users/{}/2fa/off", u.id)) {
+                            (csrf(me))
+                            button.small.danger type="submit" data-confirm=(me.t("users.2fa_remove_confirm")) { (me.t("users.2fa_remove")) }
+                        }
+                    }
                     @if u.disabled_at.is_some() {
                         form.inline method="post" action=(format!("/users/{}/enable", u.id)) {
                             (csrf(me)) button.small.secondary type="submit" { (me.t("users.enable")) }
@@ -204,6 +214,29 @@ pub fn password(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
     let password = field(&form, "password").unwrap_or("");
     match users::reset_password(&ctx.app.store, me.s.user_id, id, password) {
         Ok(()) => redirect("/users?done=password"),
+        Err(e) => fail(ctx, &me, &e),
+    }
+}
+
+/// `POST /users/{id}/2fa/off`: remove someone's second factor (a lost or replaced phone); they log in
+/// with the password alone until they set up a new one.
+pub fn remove_second_factor(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
+    let me = match gate(ctx, req, true) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    if let Err(r) = form_of(&me, req) {
+        return r;
+    }
+    let Some(id) = user_id(p) else {
+        return fail(ctx, &me, &UserError::NoSuchUser);
+    };
+    if id == me.s.user_id {
+        // One's own factor goes off on the account page, with the password and a code.
+        return redirect("/me");
+    }
+    match users::remove_second_factor(&ctx.app.store, id) {
+        Ok(()) => redirect("/users?done=2fa_off"),
         Err(e) => fail(ctx, &me, &e),
     }
 }
