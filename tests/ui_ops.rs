@@ -805,3 +805,289 @@ fn bench_call_log_with_a_million_calls() {
         "the call log's p95 is {worst:.1} ms, over 20 ms"
     );
 }
+
+/// The key the account page offers for a new second factor, from its hidden field.
+fn offered_secret(html: &str) -> (String, Vec<u8>) {
+    let key = html
+        .split("name=\"secret\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no secret offered in:\n{html}"))
+        .to_string();
+    let bytes = ringbook::totp::from_base32(&key).expect("the key is base32");
+    assert_eq!(bytes.len(), 20, "a 160-bit secret");
+    (key, bytes)
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// The code an app shows now.
+fn code_now(secret: &[u8]) -> String {
+    ringbook::totp::code_at(secret, unix_now())
+}
+
+/// A six-digit code that is none of the codes accepted around now.
+fn wrong_code(secret: &[u8]) -> String {
+    let t = unix_now();
+    let near: Vec<String> = (-3..=3)
+        .map(|i| ringbook::totp::code_at(secret, t + 30 * i))
+        .collect();
+    ["000000", "111111", "222222"]
+        .into_iter()
+        .find(|c| !near.iter().any(|n| n == c))
+        .unwrap()
+        .to_string()
+}
+
+/// Turns on the second factor of the logged-in client; returns the secret.
+fn turn_on_2fa(c: &mut Client<'_>, password: &str) -> Vec<u8> {
+    let page = c.get("/me").text();
+    let (key, secret) = offered_secret(&page);
+    let r = c.post(
+        "/me/2fa",
+        &[
+            ("csrf", &csrf_of(&page)),
+            ("secret", &key),
+            ("code", &code_now(&secret)),
+            ("password", password),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    secret
+}
+
+/// Logs in with a password; returns the response (a redirect to the code step or into the UI).
+fn password_step(c: &mut Client<'_>, name: &str, password: &str) -> Response {
+    let token = csrf_of(&c.get("/login").text());
+    c.post(
+        "/login",
+        &[("csrf", &token), ("name", name), ("password", password)],
+    )
+}
+
+fn code_step(c: &mut Client<'_>, code: &str) -> Response {
+    let page = c.get("/login/code");
+    assert_eq!(page.status, 200, "{}", page.text());
+    let token = csrf_of(&page.text());
+    c.post(
+        "/login/code",
+        &[("csrf", &token), ("next", "/calls"), ("code", code)],
+    )
+}
+
+#[test]
+fn a_second_factor_guards_the_login_and_a_code_works_once() {
+    let db = Db::new("ui-2fa");
+    db.berlin();
+    let srv = Server::start(db);
+    let mut owner = set_up(&srv);
+
+    // Off by default. The page offers a QR code and the same key as text.
+    let page = owner.get("/me");
+    assert_eq!(page.status, 200, "{}", page.text());
+    let html = page.text();
+    assert!(html.contains("data-on=\"0\""), "{html}");
+    assert!(html.contains("<svg class=\"qr\""), "{html}");
+    let (key, secret) = offered_secret(&html);
+    assert!(html.contains(&key[..4]) && html.contains("id=\"totp-key\""));
+    let token = csrf_of(&html);
+    let turn_on = |c: &mut Client<'_>, code: &str, password: &str| {
+        c.post(
+            "/me/2fa",
+            &[
+                ("csrf", &token),
+                ("secret", &key),
+                ("code", code),
+                ("password", password),
+            ],
+        )
+    };
+
+    // A wrong code or a wrong password turns nothing on; a wrong code keeps the same key on offer,
+    // so the app that scanned it still fits.
+    let r = turn_on(&mut owner, &wrong_code(&secret), PASSWORD);
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("code is not right"), "{}", r.text());
+    assert_eq!(offered_secret(&r.text()).0, key);
+    let r = turn_on(&mut owner, &code_now(&secret), "not the password");
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("password is wrong"), "{}", r.text());
+    let r = password_step(&mut Client::new(&srv), "owner", PASSWORD);
+    assert_eq!(r.header("Location"), Some("/"), "still no code asked");
+
+    let on_code = code_now(&secret);
+    let r = turn_on(&mut owner, &on_code, PASSWORD);
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert!(owner.get("/me").text().contains("data-on=\"1\""));
+
+    // Now the password leads to the code step, whose session opens no page.
+    let mut c = Client::new(&srv);
+    let r = password_step(&mut c, "owner", PASSWORD);
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.header("Location"), Some("/login/code?next=%2F"));
+    let pending = c.session_cookie().unwrap().to_string();
+    let r = c.get("/calls");
+    assert_eq!(r.status, 303);
+    assert!(r.header("Location").unwrap().starts_with("/login?"));
+
+    let r = code_step(&mut c, &wrong_code(&secret));
+    assert_eq!(r.status, 401);
+    assert!(r.text().contains("not right"), "{}", r.text());
+    // The code that turned the factor on is spent. The app's next code logs in (a step ahead is
+    // accepted, for a phone's clock).
+    let r = code_step(&mut c, &on_code);
+    assert_eq!(
+        r.status,
+        401,
+        "the code that turned it on is spent: {}",
+        r.text()
+    );
+    let code = ringbook::totp::code_at(&secret, unix_now() + 30);
+    let r = code_step(&mut c, &code);
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.header("Location"), Some("/calls"));
+    let full = c.session_cookie().unwrap().to_string();
+    assert_ne!(full, pending, "a new token after the code");
+    assert_eq!(c.get("/calls").status, 200);
+    // The pending token is gone: it opens nothing and can't take another code.
+    let mut old = Client::new(&srv);
+    old.cookies.push(("rb_session".into(), pending));
+    assert_eq!(old.get("/calls").status, 303);
+    assert_eq!(old.get("/login/code").header("Location"), Some("/login"));
+
+    // The same code can't log in twice.
+    let mut again = Client::new(&srv);
+    password_step(&mut again, "owner", PASSWORD);
+    let r = code_step(&mut again, &code);
+    assert_eq!(r.status, 401, "a replayed code: {}", r.text());
+    // Five wrong codes end the waiting login; then even the right code needs the password again.
+    for _ in 0..3 {
+        assert_eq!(code_step(&mut again, &wrong_code(&secret)).status, 401);
+    }
+    let r = code_step(&mut again, &wrong_code(&secret));
+    assert_eq!(r.status, 401);
+    assert!(r.text().contains("Log in again"), "{}", r.text());
+    assert_eq!(
+        again.get("/login/code").header("Location"),
+        Some("/login"),
+        "the waiting login was dropped"
+    );
+
+    // Turning it off asks for the password and a code.
+    let page = c.get("/me").text();
+    let off = |c: &mut Client<'_>, code: &str, password: &str| {
+        c.post(
+            "/me/2fa/off",
+            &[
+                ("csrf", &csrf_of(&page)),
+                ("code", code),
+                ("password", password),
+            ],
+        )
+    };
+    assert_eq!(off(&mut c, &wrong_code(&secret), PASSWORD).status, 400);
+    assert_eq!(
+        off(&mut c, &code_now(&secret), "not the password").status,
+        400
+    );
+    assert!(c.get("/me").text().contains("data-on=\"1\""));
+    let r = off(&mut c, &code_now(&secret), PASSWORD);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let r = password_step(&mut Client::new(&srv), "owner", PASSWORD);
+    assert_eq!(r.header("Location"), Some("/"), "the password alone again");
+}
+
+#[test]
+fn admins_remove_a_lost_factor_and_can_be_made_to_use_one() {
+    let db = Db::new("ui-2fa-admin");
+    db.berlin();
+    let srv = Server::start(db);
+    let mut owner = set_up(&srv);
+    let token = csrf_of(&owner.get("/users").text());
+    let r = owner.post(
+        "/users",
+        &[
+            ("csrf", &token),
+            ("name", "eva"),
+            ("password", "eva's long password"),
+            ("role", "staff"),
+            ("employee", ""),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let mut eva = Client::new(&srv);
+    assert_eq!(
+        password_step(&mut eva, "eva", "eva's long password").status,
+        303
+    );
+    turn_on_2fa(&mut eva, "eva's long password");
+
+    // The Users page shows it, and an admin removes it (a lost phone).
+    let users = owner.get("/users").text();
+    let row = users
+        .split("data-user=\"eva\"")
+        .nth(1)
+        .and_then(|s| s.split("</tr>").next())
+        .unwrap();
+    assert!(row.contains("2fa/off"), "{row}");
+    let action = row
+        .split("action=\"")
+        .find(|s| s.starts_with("/users/") && s.contains("/2fa/off"))
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        password_step(&mut Client::new(&srv), "eva", "eva's long password").header("Location"),
+        Some("/login/code?next=%2F")
+    );
+    let r = owner.post(&action, &[("csrf", "forged")]);
+    assert_eq!(r.status, 403, "no change without the form's token");
+    let r = owner.post(&action, &[("csrf", &token)]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        password_step(&mut Client::new(&srv), "eva", "eva's long password").header("Location"),
+        Some("/")
+    );
+
+    // The last admin's lost phone: the CLI on the box.
+    turn_on_2fa(&mut owner, PASSWORD);
+    let mut c = Client::new(&srv);
+    assert_eq!(
+        password_step(&mut c, "owner", PASSWORD).header("Location"),
+        Some("/login/code?next=%2F")
+    );
+    let out = srv.db.ok(&["user", "reset-2fa", "owner"]);
+    assert!(out.contains("removed the second factor"), "{out}");
+    assert_eq!(
+        c.get("/login/code").header("Location"),
+        Some("/login"),
+        "a login waiting for a code is dropped with the factor"
+    );
+    let r = password_step(&mut Client::new(&srv), "owner", PASSWORD);
+    assert_eq!(r.header("Location"), Some("/"), "no code is asked any more");
+    let out = srv.db.cli(&["user", "reset-2fa", "nobody"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no active user named 'nobody'"));
+
+    // With web.admin_2fa, an admin without a factor gets only the pages that set one up; staff
+    // are not held.
+    let token = csrf_of(&owner.get("/settings").text());
+    let r = owner.post("/settings", &[("csrf", &token), ("web.admin_2fa", "true")]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = owner.get("/calls");
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("Location"), Some("/me?need=2fa"));
+    let page = owner.get("/me?need=2fa").text();
+    assert!(
+        page.contains("Administrators must use two-factor"),
+        "{page}"
+    );
+    assert_eq!(eva.get("/calls").status, 200);
+    turn_on_2fa(&mut owner, PASSWORD);
+    assert_eq!(owner.get("/calls").status, 200);
+}

@@ -231,10 +231,12 @@ pub fn post_off(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         Ok(f) => f,
         Err(e) => return store_error(&e),
     };
-    let Some((secret, used)) = factor else {
+    let Some((secret, _)) = factor else {
         return redirect("/me");
     };
-    let right = totp::verify(&secret, text(&form, "code"), store::now(), used).is_some();
+    // The code that just logged in may be the one shown still: it proves the app is at hand, which
+    // is all this asks (the session and the password are checked already), so it isn't refused here.
+    let right = totp::verify(&secret, text(&form, "code"), store::now(), 0).is_some();
     if !right {
         session::failed(crate::http::peer(req));
         return account_page(&me, 400, Some(("error", me.t("account.wrong_code"))), None);
