@@ -352,6 +352,33 @@ mod tests {
     use crate::store::Store;
     use rusqlite::params;
 
+    /// A code's step is taken once: the second of two requests racing with the same code (both past
+    /// `totp::verify`, which read the same last step) is refused here, and so is an earlier step.
+    #[test]
+    fn a_code_step_is_taken_once_per_user() {
+        let dir = crate::store::test_dir("totp-step");
+        let store = Store::open(&dir.join("t.db")).unwrap();
+        let take = |user: i64, step: i64| {
+            store
+                .write(move |tx| super::take_code_step(tx, user, step))
+                .unwrap()
+        };
+        store
+            .write(|tx| {
+                tx.execute_batch(
+                    "INSERT INTO users(id, name, password_hash, role, created_at)
+                     VALUES (1, 'anna', 'x', 'admin', 0), (2, 'ben', 'x', 'staff', 0);",
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        assert!(take(1, 100));
+        assert!(!take(1, 100), "the same step twice");
+        assert!(!take(1, 99), "an earlier step");
+        assert!(take(2, 100), "another user's steps are their own");
+        assert!(take(1, 101));
+    }
+
     /// The weekly report sums a week's inbound and outbound calls per contact (and per employee):
     /// internal calls, hidden calls and calls outside the week don't count; the busiest come first,
     /// equal counts in id order, callers without a contact as one row without a name.
