@@ -777,6 +777,39 @@ fn secrets_never_reach_the_log() {
         200
     );
 
+    // A second factor turned on: its key must not reach the log either.
+    let me = srv
+        .request("GET", "/me", &[("Cookie", &cookies)], b"")
+        .text();
+    let totp_key = me
+        .split("name=\"secret\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the account page offers a key")
+        .to_string();
+    let session_csrf = csrf_of(&me);
+    let secret_bytes = ringbook::totp::from_base32(&totp_key).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let code = ringbook::totp::code_at(&secret_bytes, now);
+    let r = srv.request(
+        "POST",
+        "/me/2fa",
+        &[
+            ("Cookie", &cookies),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        format!(
+            "csrf={}&secret={totp_key}&code={code}&password={}",
+            enc(&session_csrf),
+            enc(PASSWORD)
+        )
+        .as_bytes(),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+
     let log = srv.log_text();
     let secret = key.rsplit('_').next().unwrap();
     let mut leaked = Vec::new();
@@ -787,6 +820,8 @@ fn secrets_never_reach_the_log() {
         ("the password", PASSWORD),
         ("a wrong password", "wrong horse battery"),
         ("the CSRF token", csrf.as_str()),
+        ("the session's CSRF token", session_csrf.as_str()),
+        ("the second factor's key", totp_key.as_str()),
     ] {
         if log.contains(value) {
             leaked.push(what.to_string());
