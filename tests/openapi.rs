@@ -45,7 +45,7 @@ const OTHER_PREFIXES: &[(&str, &str)] = &[
     ("/setup", "web UI (HTML)"),
     ("/login", "web UI (HTML)"),
     ("/logout", "web UI (HTML)"),
-    ("/me/", "web UI (HTML)"),
+    ("/me", "web UI (HTML)"),
     ("/calls", "web UI (HTML, CSV)"),
     ("/contacts", "web UI (HTML, CSV, vCard)"),
     ("/operators", "web UI (HTML)"),
