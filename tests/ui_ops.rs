@@ -1091,3 +1091,48 @@ fn admins_remove_a_lost_factor_and_can_be_made_to_use_one() {
     turn_on_2fa(&mut owner, PASSWORD);
     assert_eq!(owner.get("/calls").status, 200);
 }
+
+#[test]
+fn users_change_their_own_password_with_the_current_one() {
+    let db = Db::new("ui-own-password");
+    db.berlin();
+    let srv = Server::start(db);
+    let mut owner = set_up(&srv);
+    let page = owner.get("/me").text();
+    assert!(page.contains("action=\"/me/password\""), "{page}");
+    let token = csrf_of(&page);
+    let change = |c: &mut Client<'_>, current: &str, new: &str| {
+        c.post(
+            "/me/password",
+            &[
+                ("csrf", &token),
+                ("password", current),
+                ("new_password", new),
+            ],
+        )
+    };
+    let r = change(&mut owner, "not the password", "a brand new passphrase");
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("password is wrong"), "{}", r.text());
+    let r = change(&mut owner, PASSWORD, "too short");
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("at least 12 characters"), "{}", r.text());
+    // Neither changed anything.
+    assert_eq!(
+        password_step(&mut Client::new(&srv), "owner", PASSWORD).status,
+        303
+    );
+
+    let r = change(&mut owner, PASSWORD, "a brand new passphrase");
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.header("Location"), Some("/me?done=password"));
+    assert_eq!(owner.get("/calls").status, 200, "the session stays");
+    assert_eq!(
+        password_step(&mut Client::new(&srv), "owner", PASSWORD).status,
+        401
+    );
+    assert_eq!(
+        password_step(&mut Client::new(&srv), "owner", "a brand new passphrase").status,
+        303
+    );
+}

@@ -224,6 +224,11 @@ pub static ROUTES: &[Route] = &[
     get("/me", "web_account", web::account::get),
     post("/me/2fa", "web_account_2fa_on", web::account::post_on),
     post("/me/2fa/off", "web_account_2fa_off", web::account::post_off),
+    post(
+        "/me/password",
+        "web_account_password",
+        web::account::post_password,
+    ),
     get("/", "web_dashboard", web::calls::dashboard),
     get("/events", "web_events", web::events::events),
     get("/calls", "web_calls", web::calls::list),

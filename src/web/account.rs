@@ -1,4 +1,5 @@
-//! The user's own account (`/me`): the second factor, and the login step that asks for its code.
+//! The user's own account (`/me`): the password, the second factor, and the login step that asks
+//! for the second factor's code.
 //!
 //! - Turning it on: the page makes a new secret and shows it as a QR code and as text. The secret
 //!   rides in a hidden field until the user sends back the code their app shows for it with their
@@ -32,7 +33,7 @@ pub fn open_without_2fa(path: &str) -> bool {
 
 /// The QR code of `text` as inline SVG: one path of unit squares, with the four-module quiet zone
 /// scanners need. Only numbers go into the markup.
-fn qr_svg(text: &str) -> Markup {
+fn qr_svg(text: &str, label: &str) -> Markup {
     use qrcodegen::{QrCode, QrCodeEcc};
     let Ok(qr) = QrCode::encode_text(text, QrCodeEcc::Medium) else {
         return html! {};
@@ -62,7 +63,7 @@ fn qr_svg(text: &str) -> Markup {
     let view = format!("0 0 {size} {size}");
     html! {
         svg.qr xmlns="http://www.w3.org/2000/svg" viewBox=(view) width="232" height="232"
-            shape-rendering="crispEdges" role="img" aria-label="QR code" {
+            shape-rendering="crispEdges" role="img" aria-label=(label) {
             rect width="100%" height="100%" fill="#fff" {}
             path d=(d) fill="#000" {}
         }
@@ -115,7 +116,7 @@ fn account_page(
         } @else {
             p #twofa-state data-on="0" { (me.t("account.2fa_off")) }
             p { (me.t("account.2fa_scan")) }
-            (qr_svg(&totp::uri("ringbook", &me.s.name, secret)))
+            (qr_svg(&totp::uri("ringbook", &me.s.name, secret), me.t("account.qr_label")))
             p { (me.t("account.2fa_key")) " " code #totp-key { (grouped(&key)) } }
             form.filters method="post" action="/me/2fa" {
                 (csrf(me))
@@ -124,6 +125,20 @@ fn account_page(
                 button type="submit" { (me.t("account.2fa_turn_on")) }
             }
         }
+    };
+    let body = html! {
+        (body)
+        h2 { (me.t("account.password")) }
+        form.filters method="post" action="/me/password" {
+            (csrf(me))
+            label { (me.t("account.current_password"))
+                input type="password" name="password" required autocomplete="current-password"; }
+            label { (me.t("users.new_password"))
+                input type="password" name="new_password" required minlength=(crate::auth::MIN_PASSWORD)
+                    autocomplete="new-password"; }
+            button type="submit" { (me.t("account.password")) }
+        }
+        p.hint { (me.t("setup.password_hint")) }
     };
     page(status, layout(me, me.t("account.title"), "", body))
 }
@@ -138,6 +153,7 @@ pub fn get(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     let msg = match (req.param("done").as_deref(), req.param("need").as_deref()) {
         (Some("on"), _) => Some(("ok", me.t("account.2fa_now_on"))),
         (Some("off"), _) => Some(("ok", me.t("account.2fa_now_off"))),
+        (Some("password"), _) => Some(("ok", me.t("account.password_changed"))),
         (_, Some("2fa")) if !me.s.has_2fa => Some(("error", me.t("account.need_2fa"))),
         _ => None,
     };
@@ -243,6 +259,34 @@ pub fn post_off(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     }
     match users::remove_second_factor(&ctx.app.store, me.s.user_id) {
         Ok(()) => redirect("/me?done=off"),
+        Err(UserError::Store(e)) => store_error(&e),
+        Err(_) => redirect("/login"),
+    }
+}
+
+/// `POST /me/password`: change one's own password, with the current one (ASVS 2.1.5, 2.1.6). The
+/// session stays; the rules are `users::reset_password`'s.
+pub fn post_password(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
+    let me = match gate(ctx, req, false) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let form = match form_of(&me, req) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_password(ctx, &me, req, &form) {
+        return r;
+    }
+    let new = field(&form, "new_password").unwrap_or("");
+    match users::reset_password(&ctx.app.store, me.s.user_id, me.s.user_id, new) {
+        Ok(()) => redirect("/me?done=password"),
+        Err(UserError::PasswordTooShort) => account_page(
+            &me,
+            400,
+            Some(("error", me.t("users.password_short"))),
+            None,
+        ),
         Err(UserError::Store(e)) => store_error(&e),
         Err(_) => redirect("/login"),
     }
@@ -385,7 +429,8 @@ mod tests {
 
     #[test]
     fn the_qr_code_is_numbers_only_with_a_quiet_zone() {
-        let svg = qr_svg("otpauth://totp/ringbook:anna?secret=GEZDGNBVGY3TQOJQ").into_string();
+        let svg =
+            qr_svg("otpauth://totp/ringbook:anna?secret=GEZDGNBVGY3TQOJQ", "QR").into_string();
         assert!(svg.starts_with("<svg"), "{svg}");
         // Version 4 (33 modules) holds these 54 bytes at level M; 4 more on each side.
         assert!(svg.contains("viewBox=\"0 0 41 41\""), "{svg}");
