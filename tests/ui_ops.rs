@@ -917,6 +917,7 @@ fn a_second_factor_guards_the_login_and_a_code_works_once() {
     let r = turn_on(&mut owner, &code_now(&secret), "not the password");
     assert_eq!(r.status, 400);
     assert!(r.text().contains("password is wrong"), "{}", r.text());
+    assert_eq!(offered_secret(&r.text()).0, key);
     let r = password_step(&mut Client::new(&srv), "owner", PASSWORD);
     assert_eq!(r.header("Location"), Some("/"), "still no code asked");
 

@@ -160,13 +160,15 @@ pub fn get(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     account_page(&me, 200, msg, None)
 }
 
-/// Checks the password of the logged-in user for a change to their own second factor; counted
-/// against the address like a login. The refusal is the page to send.
+/// Checks the password of the logged-in user for a change to their own account; counted against
+/// the address like a login. The refusal is the page to send, offering `keep` again if it is the
+/// secret of a second factor being set up (the app has scanned it already).
 fn check_password(
     ctx: &Ctx,
     me: &Me,
     req: &Request,
     form: &[(String, String)],
+    keep: Option<&[u8]>,
 ) -> Result<(), Response> {
     let ip = crate::http::peer(req);
     if !session::may_try(ip) {
@@ -174,7 +176,7 @@ fn check_password(
             me,
             429,
             Some(("error", me.t("login.too_many"))),
-            None,
+            keep,
         ));
     }
     let user = match ctx.reader.user_by_name(&me.s.name) {
@@ -190,7 +192,7 @@ fn check_password(
                 me,
                 400,
                 Some(("error", me.t("account.wrong_password"))),
-                None,
+                keep,
             ))
         }
     }
@@ -210,7 +212,7 @@ pub fn post_on(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         return redirect("/me");
     }
     let secret = totp::from_base32(text(&form, "secret")).filter(|s| s.len() == totp::SECRET_BYTES);
-    if let Err(r) = check_password(ctx, &me, req, &form) {
+    if let Err(r) = check_password(ctx, &me, req, &form, secret.as_deref()) {
         return r;
     }
     let Some(secret) = secret else {
@@ -240,7 +242,7 @@ pub fn post_off(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         Ok(f) => f,
         Err(r) => return r,
     };
-    if let Err(r) = check_password(ctx, &me, req, &form) {
+    if let Err(r) = check_password(ctx, &me, req, &form, None) {
         return r;
     }
     let factor = match ctx.reader.user_totp(me.s.user_id) {
@@ -275,7 +277,7 @@ pub fn post_password(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         Ok(f) => f,
         Err(r) => return r,
     };
-    if let Err(r) = check_password(ctx, &me, req, &form) {
+    if let Err(r) = check_password(ctx, &me, req, &form, None) {
         return r;
     }
     let new = field(&form, "new_password").unwrap_or("");
