@@ -358,6 +358,28 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
+/// Checks a login's password against the user's hash, or, for a name that matches no user, against a
+/// hash of nothing in particular, which is always refused. Either way one argon2 verification runs,
+/// so the time a login takes doesn't tell whether a user name exists.
+pub fn verify_login(password: &str, hash: Option<&str>) -> bool {
+    match hash {
+        Some(h) => verify_password(password, h),
+        None => {
+            verify_password(password, stand_in_hash());
+            false
+        }
+    }
+}
+
+/// An argon2id hash with the same parameters as every user's, of a random password made at first
+/// use and never kept.
+fn stand_in_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        hash_password(&random_token(32)).expect("hashing a random password with argon2id")
+    })
+}
+
 /// The shortest password a web UI user may set: 12 characters, as OWASP ASVS 4.0 asks (2.1.1), and
 /// no rules on which characters, which ASVS advises against (2.1.9). A password set before the limit
 /// was raised from 10 keeps working; the limit applies whenever one is set.
@@ -441,6 +463,22 @@ mod tests {
         assert!(v6.contains("fd12::1".parse().unwrap()));
         assert!("300.1.1.1/8".parse::<Cidr>().is_err());
         assert!("10.0.0.0/33".parse::<Cidr>().is_err());
+    }
+
+    #[test]
+    fn an_unknown_user_costs_a_login_one_argon2_verification_too() {
+        // The stand-in is a real argon2id hash with the users' parameters (a string that didn't
+        // parse would be refused at once, and an unknown name would answer faster than a known one).
+        let stand_in = PasswordHash::new(stand_in_hash()).unwrap();
+        let real = hash_password("correct horse battery").unwrap();
+        let real = PasswordHash::new(&real).unwrap();
+        assert_eq!(stand_in.algorithm, real.algorithm);
+        assert_eq!(stand_in.params, real.params);
+        assert!(!verify_login("correct horse battery", None));
+        assert!(!verify_login("", None));
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(verify_login("correct horse battery", Some(&h)));
+        assert!(!verify_login("wrong horse battery", Some(&h)));
     }
 
     #[test]

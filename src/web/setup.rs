@@ -320,7 +320,8 @@ pub fn post_login(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         Err(e) => return store_error(&e),
     };
     let password = field(&form, "password").unwrap_or("");
-    let Some(user) = user.filter(|u| auth::verify_password(password, &u.password_hash)) else {
+    let known = auth::verify_login(password, user.as_ref().map(|u| u.password_hash.as_str()));
+    let Some(user) = user.filter(|_| known) else {
         session::failed(ip);
         return page(
             401,
