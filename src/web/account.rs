@@ -18,6 +18,7 @@ use maud::{html, Markup};
 
 use super::i18n::Lang;
 use super::layout::{bare, csrf, layout, notice};
+use super::setup::pre_csrf_refused;
 use super::{field, form_of, gate, page, redirect, safe_next, session, store_error, text, Me};
 use crate::http::routes::Params;
 use crate::http::{Ctx, Request, Response};
@@ -356,14 +357,7 @@ pub fn post_code(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     };
     let lang = pending_lang(ctx, &pending);
     if !session::pre_ok(req, field(&form, "csrf")) {
-        return page(
-            403,
-            bare(
-                lang,
-                lang.t("csrf.title"),
-                html! { p { (lang.t("csrf.text")) } },
-            ),
-        );
+        return pre_csrf_refused(lang);
     }
     let (token, _) = session::pre_token(req);
     let next = safe_next(field(&form, "next")).to_string();

@@ -46,6 +46,19 @@ fn setup_form(lang: Lang, token: &str, err: Option<&str>, name: &str) -> maud::M
     )
 }
 
+/// The answer to a form sent before login (setup, login, the login's code) without its pre-login
+/// CSRF token: 403, and nothing is done.
+pub(super) fn pre_csrf_refused(lang: Lang) -> Response {
+    page(
+        403,
+        bare(
+            lang,
+            lang.t("csrf.title"),
+            html! { p { (lang.t("csrf.text")) } },
+        ),
+    )
+}
+
 fn with_pre(r: Response, token: &str, set: bool) -> Response {
     if set {
         r.with_header("Set-Cookie", session::pre_cookie(token))
@@ -79,14 +92,7 @@ pub fn post_setup(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     let lang = pre_lang(ctx, req);
     let form = req.form();
     if !session::pre_ok(req, field(&form, "csrf")) {
-        return page(
-            403,
-            bare(
-                lang,
-                lang.t("csrf.title"),
-                html! { p { (lang.t("csrf.text")) } },
-            ),
-        );
+        return pre_csrf_refused(lang);
     }
     let (token, _) = session::pre_token(req);
     let ip = crate::http::peer(req);
@@ -296,14 +302,7 @@ pub fn post_login(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     let lang = pre_lang(ctx, req);
     let form = req.form();
     if !session::pre_ok(req, field(&form, "csrf")) {
-        return page(
-            403,
-            bare(
-                lang,
-                lang.t("csrf.title"),
-                html! { p { (lang.t("csrf.text")) } },
-            ),
-        );
+        return pre_csrf_refused(lang);
     }
     let (token, _) = session::pre_token(req);
     let next = safe_next(field(&form, "next")).to_string();
