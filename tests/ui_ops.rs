@@ -918,13 +918,20 @@ fn a_second_factor_guards_the_login_and_a_code_works_once() {
     assert_eq!(r.status, 400);
     assert!(r.text().contains("password is wrong"), "{}", r.text());
     assert_eq!(offered_secret(&r.text()).0, key);
-    let r = password_step(&mut Client::new(&srv), "owner", PASSWORD);
+    let mut elsewhere = Client::new(&srv);
+    let r = password_step(&mut elsewhere, "owner", PASSWORD);
     assert_eq!(r.header("Location"), Some("/"), "still no code asked");
+    assert_eq!(elsewhere.get("/calls").status, 200);
 
     let on_code = code_now(&secret);
     let r = turn_on(&mut owner, &on_code, PASSWORD);
     assert_eq!(r.status, 303, "{}", r.text());
     assert!(owner.get("/me").text().contains("data-on=\"1\""));
+    assert_eq!(
+        elsewhere.get("/calls").status,
+        303,
+        "a session that logged in without the factor ends"
+    );
 
     // Now the password leads to the code step, whose session opens no page.
     let mut c = Client::new(&srv);
@@ -1119,15 +1126,18 @@ fn users_change_their_own_password_with_the_current_one() {
     assert_eq!(r.status, 400);
     assert!(r.text().contains("at least 12 characters"), "{}", r.text());
     // Neither changed anything.
-    assert_eq!(
-        password_step(&mut Client::new(&srv), "owner", PASSWORD).status,
-        303
-    );
+    let mut elsewhere = Client::new(&srv);
+    assert_eq!(password_step(&mut elsewhere, "owner", PASSWORD).status, 303);
 
     let r = change(&mut owner, PASSWORD, "a brand new passphrase");
     assert_eq!(r.status, 303, "{}", r.text());
     assert_eq!(r.header("Location"), Some("/me?done=password"));
     assert_eq!(owner.get("/calls").status, 200, "the session stays");
+    assert_eq!(
+        elsewhere.get("/calls").status,
+        303,
+        "a session logged in with the old password ends"
+    );
     assert_eq!(
         password_step(&mut Client::new(&srv), "owner", PASSWORD).status,
         401

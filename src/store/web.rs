@@ -113,6 +113,15 @@ pub fn take_code_step(tx: &Connection, user_id: i64, step: i64) -> Result<bool> 
     Ok(n > 0)
 }
 
+/// Ends every session of a user but the one named (after a change to how the user logs in).
+pub fn end_other_sessions(tx: &Connection, user_id: i64, keep_token_hash: &str) -> Result<()> {
+    tx.execute(
+        "DELETE FROM web_sessions WHERE user_id = ?1 AND token_hash <> ?2",
+        params![user_id, keep_token_hash],
+    )?;
+    Ok(())
+}
+
 pub fn delete_session(tx: &Connection, token_hash: &str) -> Result<()> {
     tx.execute(
         "DELETE FROM web_sessions WHERE token_hash = ?1",

@@ -199,7 +199,8 @@ fn check_password(
     }
 }
 
-/// `POST /me/2fa`: turn the second factor on with the page's secret, a code and the password.
+/// `POST /me/2fa`: turn the second factor on with the page's secret, a code and the password. The
+/// user's other sessions, which logged in without it, end.
 pub fn post_on(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     let me = match gate(ctx, req, false) {
         Ok(m) => m,
@@ -221,7 +222,10 @@ pub fn post_on(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     };
     let code = text(&form, "code");
     match users::enable_second_factor(&ctx.app.store, me.s.user_id, &secret, code, store::now()) {
-        Ok(()) => redirect("/me?done=on"),
+        Ok(()) => match session::end_others(&ctx.app.store, req, me.s.user_id) {
+            Ok(()) => redirect("/me?done=on"),
+            Err(e) => store_error(&e),
+        },
         Err(UserError::WrongCode) => account_page(
             &me,
             400,
@@ -267,8 +271,8 @@ pub fn post_off(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     }
 }
 
-/// `POST /me/password`: change one's own password, with the current one (ASVS 2.1.5, 2.1.6). The
-/// session stays; the rules are `users::reset_password`'s.
+/// `POST /me/password`: change one's own password, with the current one (ASVS 2.1.5, 2.1.6). This
+/// session stays and the user's others end; the rules are `users::reset_password`'s.
 pub fn post_password(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     let me = match gate(ctx, req, false) {
         Ok(m) => m,
@@ -283,7 +287,10 @@ pub fn post_password(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     }
     let new = field(&form, "new_password").unwrap_or("");
     match users::reset_password(&ctx.app.store, me.s.user_id, me.s.user_id, new) {
-        Ok(()) => redirect("/me?done=password"),
+        Ok(()) => match session::end_others(&ctx.app.store, req, me.s.user_id) {
+            Ok(()) => redirect("/me?done=password"),
+            Err(e) => store_error(&e),
+        },
         Err(UserError::PasswordTooShort) => account_page(
             &me,
             400,

@@ -112,6 +112,13 @@ pub fn wrong_code(store: &Store, req: &Request) -> Result<bool, StoreError> {
     store.write(move |tx| store::web::wrong_code(tx, &hash, MAX_CODE_TRIES))
 }
 
+/// Ends the user's other sessions, after they changed their password or second factor: whoever
+/// logged in with the old ones is logged out, and the request's own session stays.
+pub fn end_others(store: &Store, req: &Request, user_id: i64) -> Result<(), StoreError> {
+    let keep = sha256_hex(&req.cookie(COOKIE).unwrap_or_default());
+    store.write(move |tx| store::web::end_other_sessions(tx, user_id, &keep))
+}
+
 /// Ends the request's session, if any.
 pub fn destroy(store: &Store, req: &Request) -> Result<(), StoreError> {
     if let Some(t) = req.cookie(COOKIE) {
