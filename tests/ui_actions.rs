@@ -556,11 +556,18 @@ fn admins_manage_users_and_the_last_admin_stays() {
     // Enabled again with a new password: the old one no longer works, the new one does.
     let r = admin.post(&format!("/users/{eva_id}/enable"), &[("csrf", &token)]);
     assert_eq!(r.status, 303);
+    let mut before = Client::login(&srv, "eva", PASSWORD);
+    assert_eq!(before.get("/calls").status, 200);
     let r = admin.post(
         &format!("/users/{eva_id}/password"),
         &[("csrf", &token), ("password", "a brand new passphrase")],
     );
     assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        before.get("/calls").status,
+        303,
+        "an admin's reset ends the sessions of the old password"
+    );
     let t = csrf_of(&again.get("/login").text());
     let r = again.post(
         "/login",
