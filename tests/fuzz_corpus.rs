@@ -90,6 +90,7 @@ corpus_tests!(
     threecx_body,
     times,
     cti_form,
+    totp_input,
     http_api_json,
     http_threecx,
     http_propstack,

@@ -25,6 +25,7 @@ use ringbook::import::{self, Format};
 use ringbook::number::{self, Normalized, NumberModel, E164};
 use ringbook::settings;
 use ringbook::store::Store;
+use ringbook::totp;
 use ringbook::vendors::asterisk::{client, frame, tracker};
 use ringbook::vendors::snom::events as snom_events;
 use ringbook::vendors::threecx::journal as tcx;
@@ -44,6 +45,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("threecx_body", threecx_body),
     ("times", times),
     ("cti_form", cti_form),
+    ("totp_input", totp_input),
     ("http_api_json", http_api_json),
     ("http_threecx", http_threecx),
     ("http_propstack", http_propstack),
@@ -304,6 +306,23 @@ pub fn cti_form(data: &[u8]) {
     let _ = placetel::events_from(&m, &f, 1_700_000_000);
     let _ = placetel::verify("secret", rest, f.get("signature"));
     let _ = cti::constant_time_eq(rest, b"token");
+}
+
+/// What the login's code step and the account page read from a form: a typed code, and the base32
+/// key the enrolment form sends back. A key that reads must write back to the same text's bytes.
+pub fn totp_input(data: &[u8]) {
+    let typed = text(data);
+    let key = b"12345678901234567890";
+    let _ = totp::verify(key, &typed, 1_700_000_000, 0);
+    let _ = totp::verify(key, &typed, i64::MAX, i64::MIN);
+    if let Some(secret) = totp::from_base32(&typed) {
+        assert_eq!(
+            totp::from_base32(&totp::base32(&secret)).as_deref(),
+            Some(secret.as_slice()),
+            "base32 round trip of {typed:?}"
+        );
+        let _ = totp::verify(&secret, "123456", 1_700_000_000, 0);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------
