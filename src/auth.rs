@@ -167,6 +167,15 @@ impl fmt::Display for AuthError {
 
 impl std::error::Error for AuthError {}
 
+/// Compares two secrets (tokens, CSRF values, signatures, codes) in time that depends only on their
+/// lengths, so response times don't tell how much of a guess was right.
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 fn sha256_hex(s: &str) -> String {
     let d = Sha256::digest(s.as_bytes());
     let mut out = String::with_capacity(64);
@@ -479,6 +488,15 @@ mod tests {
         let h = hash_password("correct horse battery").unwrap();
         assert!(verify_login("correct horse battery", Some(&h)));
         assert!(!verify_login("wrong horse battery", Some(&h)));
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret(b"abc", b"abc"));
+        assert!(same_secret(b"", b""));
+        assert!(!same_secret(b"abc", b"abd"));
+        assert!(!same_secret(b"abc", b"abcd"));
+        assert!(!same_secret(b"", b"a"));
     }
 
     #[test]

@@ -305,7 +305,7 @@ pub fn cti_form(data: &[u8]) {
     let _ = sipgate::event_from(&m, &f);
     let _ = placetel::events_from(&m, &f, 1_700_000_000);
     let _ = placetel::verify("secret", rest, f.get("signature"));
-    let _ = cti::constant_time_eq(rest, b"token");
+    let _ = auth::same_secret(rest, b"token");
 }
 
 /// What the login's code step and the account page read from a form: a typed code, and the base32

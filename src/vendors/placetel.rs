@@ -72,7 +72,7 @@ pub fn verify(secret: &str, body: &[u8], signature: Option<&str>) -> Result<(), 
         return Err("this Placetel push has no X-PLACETEL-SIGNATURE, but placetel.secret is set: set the same secret in Placetel's External API settings");
     };
     let want = hex(&hmac_sha256(secret.as_bytes(), body));
-    if cti::constant_time_eq(sig.to_ascii_lowercase().as_bytes(), want.as_bytes()) {
+    if crate::auth::same_secret(sig.to_ascii_lowercase().as_bytes(), want.as_bytes()) {
         Ok(())
     } else {
         Err("the X-PLACETEL-SIGNATURE does not match the body: check that placetel.secret is the secret set in Placetel's External API settings")

@@ -54,7 +54,8 @@ impl Me {
 
     /// Whether a form's `csrf` field is this session's token.
     pub fn csrf_ok(&self, form: &[(String, String)]) -> bool {
-        field(form, "csrf").is_some_and(|v| session::same_secret(v, &self.s.csrf))
+        field(form, "csrf")
+            .is_some_and(|v| crate::auth::same_secret(v.as_bytes(), self.s.csrf.as_bytes()))
     }
 }
 

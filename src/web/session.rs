@@ -58,15 +58,6 @@ fn sha256_hex(s: &str) -> String {
         .collect()
 }
 
-/// Compares two secrets without an early exit, so timing doesn't tell how much of a guess was right.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Starts a session for a user; returns the cookie's value (the raw token).
 pub fn create(store: &Store, user_id: i64) -> Result<String, StoreError> {
     start(store, user_id, false)
@@ -176,7 +167,7 @@ pub fn pre_cookie(token: &str) -> String {
 /// Whether a form's `csrf` field matches the pre-login cookie.
 pub fn pre_ok(req: &Request, form_value: Option<&str>) -> bool {
     match (req.cookie(PRE_COOKIE), form_value) {
-        (Some(c), Some(f)) => !c.is_empty() && same_secret(&c, f),
+        (Some(c), Some(f)) => !c.is_empty() && auth::same_secret(c.as_bytes(), f.as_bytes()),
         _ => false,
     }
 }
@@ -217,14 +208,6 @@ pub fn succeeded(ip: IpAddr) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secrets_compare_whole() {
-        assert!(same_secret("abc", "abc"));
-        assert!(!same_secret("abc", "abd"));
-        assert!(!same_secret("abc", "abcd"));
-        assert!(!same_secret("", "a"));
-    }
 
     #[test]
     fn rate_limit_blocks_after_max_fails_per_address() {
