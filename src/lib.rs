@@ -17,6 +17,7 @@ pub mod lookup;
 pub mod number;
 pub mod phonebook;
 pub mod provision;
+pub mod recovery;
 pub mod screenpop;
 pub mod settings;
 pub mod sources;

@@ -7,6 +7,7 @@
 use std::fmt;
 
 use crate::auth::{self, Role};
+use crate::recovery;
 use crate::store::{self, users::DisableOutcome, Store, StoreError};
 
 /// Why a change to a user was refused. Each has a key in the web UI's translation table.
@@ -134,25 +135,55 @@ pub fn reset_password(
     }
 }
 
-/// Turns on a user's second factor with a secret their app has shown `code` for (at `now`). The
-/// caller has checked the user's password. `WrongCode` if the code isn't the secret's.
+/// Turns on a user's second factor with a secret their app has shown `code` for (at `now`), and
+/// gives the user new recovery codes, which are returned to be shown once. The caller has checked
+/// the user's password. `WrongCode` if the code isn't the secret's.
 pub fn enable_second_factor(
     store: &Store,
     user: i64,
     secret: &[u8],
     code: &str,
     now: i64,
-) -> Result<(), UserError> {
+) -> Result<Vec<String>, UserError> {
     if secret.len() != crate::totp::SECRET_BYTES {
         return Err(UserError::WrongCode);
     }
     let step = crate::totp::verify(secret, code, now, 0).ok_or(UserError::WrongCode)?;
     let secret = secret.to_vec();
-    if store.write(move |tx| store::users::set_totp(tx, user, Some(&secret), step))? {
-        Ok(())
+    let (shown, stored) = recovery::new_codes();
+    let known = store.write(move |tx| {
+        Ok(store::users::set_totp(tx, user, Some(&secret), step)?
+            && store::users::set_recovery_codes(tx, user, &stored)?)
+    })?;
+    if known {
+        Ok(shown)
     } else {
         Err(UserError::NoSuchUser)
     }
+}
+
+/// Replaces a user's recovery codes with new ones, returned to be shown once; the old ones stop
+/// working. The caller has checked the user's password. `NoSuchUser` for a user without a second
+/// factor, who has no use for them.
+pub fn new_recovery_codes(store: &Store, user: i64) -> Result<Vec<String>, UserError> {
+    let (shown, stored) = recovery::new_codes();
+    let has_factor = store.write(move |tx| store::users::set_recovery_codes(tx, user, &stored))?;
+    if has_factor {
+        Ok(shown)
+    } else {
+        Err(UserError::NoSuchUser)
+    }
+}
+
+/// Logs a user in with a recovery code in place of the app's code: true if `typed` is one of the
+/// user's codes, which is then used up.
+pub fn use_recovery_code(store: &Store, user: i64, typed: &str) -> Result<bool, UserError> {
+    let Some(code) = recovery::read(typed) else {
+        return Ok(false);
+    };
+    Ok(store.write(move |tx| {
+        store::users::take_recovery_code(tx, user, |c| recovery::matches(c, &code))
+    })?)
 }
 
 /// Turns off a user's second factor: the user's own (after their password and a code) or anyone's

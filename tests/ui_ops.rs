@@ -857,8 +857,29 @@ fn turn_on_2fa(c: &mut Client<'_>, password: &str) -> Vec<u8> {
             ("password", password),
         ],
     );
-    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(recovery_codes(&r.text()).len(), 10);
     secret
+}
+
+/// The recovery codes a page shows.
+fn recovery_codes(html: &str) -> Vec<String> {
+    html.split("<li><code>")
+        .skip(1)
+        .filter_map(|s| s.split('<').next())
+        .map(str::to_string)
+        .collect()
+}
+
+fn recovery_step(c: &mut Client<'_>, code: &str) -> Response {
+    let page = c.get("/login/code");
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.text().contains("name=\"recovery\""), "{}", page.text());
+    let token = csrf_of(&page.text());
+    c.post(
+        "/login/code",
+        &[("csrf", &token), ("next", "/calls"), ("recovery", code)],
+    )
 }
 
 /// Logs in with a password; returns the response (a redirect to the code step or into the UI).
@@ -925,7 +946,8 @@ fn a_second_factor_guards_the_login_and_a_code_works_once() {
 
     let on_code = code_now(&secret);
     let r = turn_on(&mut owner, &on_code, PASSWORD);
-    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(recovery_codes(&r.text()).len(), 10, "{}", r.text());
     assert!(owner.get("/me").text().contains("data-on=\"1\""));
     assert_eq!(
         elsewhere.get("/calls").status,
@@ -1008,6 +1030,86 @@ fn a_second_factor_guards_the_login_and_a_code_works_once() {
     assert_eq!(r.status, 303, "{}", r.text());
     let r = password_step(&mut Client::new(&srv), "owner", PASSWORD);
     assert_eq!(r.header("Location"), Some("/"), "the password alone again");
+}
+
+/// A lost phone: one of the recovery codes shown when the factor was turned on logs in once, in
+/// any case and spacing, and leads to the account page, which counts what is left. New codes, which
+/// take the password, replace the old ones.
+#[test]
+fn a_recovery_code_logs_in_once_when_the_phone_is_lost() {
+    let db = Db::new("ui-recovery");
+    db.berlin();
+    let srv = Server::start(db);
+    let mut owner = set_up(&srv);
+    let page = owner.get("/me").text();
+    let (key, secret) = offered_secret(&page);
+    let r = owner.post(
+        "/me/2fa",
+        &[
+            ("csrf", &csrf_of(&page)),
+            ("secret", &key),
+            ("code", &code_now(&secret)),
+            ("password", PASSWORD),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let codes = recovery_codes(&r.text());
+    assert_eq!(codes.len(), 10, "{}", r.text());
+    assert!(
+        codes.iter().all(|c| c.len() == 19),
+        "grouped 80-bit codes: {codes:?}"
+    );
+    let me = owner.get("/me").text();
+    assert!(me.contains("id=\"recovery-left\">10<"), "{me}");
+    assert!(
+        recovery_codes(&me).is_empty(),
+        "the codes are shown only once"
+    );
+
+    // The phone is gone: the code step takes a recovery code instead, typed any old way.
+    let mut c = Client::new(&srv);
+    password_step(&mut c, "owner", PASSWORD);
+    let typed = codes[0].to_lowercase().replace('-', " ");
+    let r = recovery_step(&mut c, &typed);
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.header("Location"), Some("/me?done=recovered"));
+    let me = c.get("/me?done=recovered").text();
+    assert!(me.contains("recovery code, which is now used up"), "{me}");
+    assert!(me.contains("id=\"recovery-left\">9<"), "{me}");
+    assert_eq!(c.get("/calls").status, 200);
+
+    // Used up: the same code can't log in again, and neither can something that is no code.
+    let mut again = Client::new(&srv);
+    password_step(&mut again, "owner", PASSWORD);
+    let r = recovery_step(&mut again, &codes[0]);
+    assert_eq!(r.status, 401, "{}", r.text());
+    assert!(r.text().contains("not one of yours"), "{}", r.text());
+    assert_eq!(recovery_step(&mut again, "letmein").status, 401);
+    assert_eq!(again.get("/calls").status, 303, "still not logged in");
+
+    // New codes take the password; then the old ones stop working and a new one logs in.
+    let page = c.get("/me").text();
+    let renew = |c: &mut Client<'_>, password: &str| {
+        c.post(
+            "/me/2fa/recovery",
+            &[("csrf", &csrf_of(&page)), ("password", password)],
+        )
+    };
+    let r = renew(&mut c, "not the password");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(recovery_codes(&r.text()).is_empty());
+    assert!(c.get("/me").text().contains("id=\"recovery-left\">9<"));
+    let r = renew(&mut c, PASSWORD);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let fresh = recovery_codes(&r.text());
+    assert_eq!(fresh.len(), 10);
+    assert!(fresh.iter().all(|f| !codes.contains(f)));
+    let mut later = Client::new(&srv);
+    password_step(&mut later, "owner", PASSWORD);
+    assert_eq!(recovery_step(&mut later, &codes[1]).status, 401);
+    let r = recovery_step(&mut later, &fresh[3]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(later.get("/calls").status, 200);
 }
 
 #[test]

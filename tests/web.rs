@@ -330,8 +330,8 @@ fn the_event_stream_announces_incoming_calls_but_not_outbound_ones() {
 /// CSRF refusal and the report chart; the live pop-up and its screen-pop actions (create from an
 /// unknown caller, open a known one, opening by itself only while the user isn't typing), the name
 /// search, the missed-call assignment and bulk handling, sync status with a failing webhook and an
-/// outbox skip, a staff user who sees only her extension's calls, and every main page on a 390 px
-/// phone without sideways overflow. Screenshots go to test-output/screenshots/. Needs Debian's
+/// outbox skip, a staff user who sees only her extension's calls, every main page on a 390 px
+/// phone without sideways overflow, and a second factor with its recovery codes. Screenshots go to test-output/screenshots/. Needs Debian's
 /// `chromium` and `npm ci` in tests/ui (scripts/test.sh does both); skipped with a note otherwise.
 #[test]
 fn browser_walk_through() {

@@ -225,6 +225,11 @@ pub static ROUTES: &[Route] = &[
     post("/me/2fa", "web_account_2fa_on", web::account::post_on),
     post("/me/2fa/off", "web_account_2fa_off", web::account::post_off),
     post(
+        "/me/2fa/recovery",
+        "web_account_recovery",
+        web::account::post_recovery,
+    ),
+    post(
         "/me/password",
         "web_account_password",
         web::account::post_password,

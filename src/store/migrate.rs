@@ -398,6 +398,19 @@ pub const MIGRATIONS: &[Step] = &[
     ALTER TABLE web_sessions ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;
     "#,
     ),
+    // 15: recovery codes for a lost second factor (see recovery.rs): a salted hash of each code a
+    // user has left. A code that logs in is deleted; new codes replace all of a user's old ones.
+    Step::Sql(
+        r#"
+    CREATE TABLE recovery_codes (
+        id      INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        salt    BLOB NOT NULL,
+        hash    BLOB NOT NULL
+    );
+    CREATE INDEX recovery_codes_by_user ON recovery_codes(user_id);
+    "#,
+    ),
 ];
 
 /// The `IN` lists of migration 13 and what they become, per table. Each list is written out as the

@@ -5,14 +5,17 @@
 //!   rides in a hidden field until the user sends back the code their app shows for it with their
 //!   password, so nothing is stored for a page that is never completed. The code proves the app has
 //!   the secret; the password stops someone at an unlocked desk from tying the account to their own
-//!   phone (ASVS 3.7.1). Turning it off asks for the password and a code too.
+//!   phone (ASVS 3.7.1). The answer shows ten recovery codes, once (see `recovery.rs`); new ones can
+//!   be made later with the password. Turning it off asks for the password and a code too.
 //! - Logging in: a right password for a user with a second factor starts a pending login
 //!   (`session::create_pending`) and sends the browser to `/login/code`. A right code replaces it
 //!   with a real session. Wrong codes count against the client address like wrong passwords, and
 //!   the address's counter is only cleared by a complete login, so a known password doesn't buy
 //!   unlimited guesses at the code.
-//! - A lost phone: an admin removes the factor on the Users page; for the last admin,
-//!   `ringbook user reset-2fa NAME` on the box does it.
+//! - A lost phone: a recovery code logs in once in place of the app's code, on the same step and
+//!   under the same limits; it leads to this page, which says how many are left. Without codes, an
+//!   admin removes the factor on the Users page; for the last admin, `ringbook user reset-2fa NAME`
+//!   on the box does it.
 
 use maud::{html, Markup};
 
@@ -82,6 +85,7 @@ fn grouped(secret: &str) -> String {
 }
 
 fn account_page(
+    ctx: &Ctx,
     me: &Me,
     status: u16,
     msg: Option<(&str, &str)>,
@@ -113,6 +117,15 @@ fn account_page(
             form.filters method="post" action="/me/2fa/off" {
                 (csrf(me)) (password_input) (code_input)
                 button.danger type="submit" { (me.t("account.2fa_turn_off")) }
+            }
+            h3 { (me.t("account.recovery")) }
+            @if let Ok(left) = ctx.reader.recovery_codes_left(me.s.user_id) {
+                p { (me.t("account.recovery_left")) " " strong #recovery-left { (left) } }
+            }
+            p.hint { (me.t("account.recovery_new_hint")) }
+            form.filters method="post" action="/me/2fa/recovery" {
+                (csrf(me)) (password_input)
+                button type="submit" { (me.t("account.recovery_new")) }
             }
         } @else {
             p #twofa-state data-on="0" { (me.t("account.2fa_off")) }
@@ -152,13 +165,13 @@ pub fn get(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         Err(r) => return r,
     };
     let msg = match (req.param("done").as_deref(), req.param("need").as_deref()) {
-        (Some("on"), _) => Some(("ok", me.t("account.2fa_now_on"))),
         (Some("off"), _) => Some(("ok", me.t("account.2fa_now_off"))),
         (Some("password"), _) => Some(("ok", me.t("account.password_changed"))),
+        (Some("recovered"), _) => Some(("error", me.t("account.recovered"))),
         (_, Some("2fa")) if !me.s.has_2fa => Some(("error", me.t("account.need_2fa"))),
         _ => None,
     };
-    account_page(&me, 200, msg, None)
+    account_page(ctx, &me, 200, msg, None)
 }
 
 /// Checks the password of the logged-in user for a change to their own account; counted against
@@ -174,6 +187,7 @@ fn check_password(
     let ip = crate::http::peer(req);
     if !session::may_try(ip) {
         return Err(account_page(
+            ctx,
             me,
             429,
             Some(("error", me.t("login.too_many"))),
@@ -190,6 +204,7 @@ fn check_password(
         _ => {
             session::failed(ip);
             Err(account_page(
+                ctx,
                 me,
                 400,
                 Some(("error", me.t("account.wrong_password"))),
@@ -218,15 +233,16 @@ pub fn post_on(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         return r;
     }
     let Some(secret) = secret else {
-        return account_page(&me, 400, Some(("error", me.t("account.stale"))), None);
+        return account_page(ctx, &me, 400, Some(("error", me.t("account.stale"))), None);
     };
     let code = text(&form, "code");
     match users::enable_second_factor(&ctx.app.store, me.s.user_id, &secret, code, store::now()) {
-        Ok(()) => match session::end_others(&ctx.app.store, req, me.s.user_id) {
-            Ok(()) => redirect("/me?done=on"),
+        Ok(codes) => match session::end_others(&ctx.app.store, req, me.s.user_id) {
+            Ok(()) => codes_page(&me, me.t("account.2fa_now_on"), &codes),
             Err(e) => store_error(&e),
         },
         Err(UserError::WrongCode) => account_page(
+            ctx,
             &me,
             400,
             Some(("error", me.t("account.wrong_code"))),
@@ -262,12 +278,53 @@ pub fn post_off(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     let right = totp::verify(&secret, text(&form, "code"), store::now(), 0).is_some();
     if !right {
         session::failed(crate::http::peer(req));
-        return account_page(&me, 400, Some(("error", me.t("account.wrong_code"))), None);
+        return account_page(
+            ctx,
+            &me,
+            400,
+            Some(("error", me.t("account.wrong_code"))),
+            None,
+        );
     }
     match users::remove_second_factor(&ctx.app.store, me.s.user_id) {
         Ok(()) => redirect("/me?done=off"),
         Err(UserError::Store(e)) => store_error(&e),
         Err(_) => redirect("/login"),
+    }
+}
+
+/// The recovery codes just made, shown this once. The page says they replace any old ones and how
+/// to keep them; the browser's print or save works on it as on any page.
+fn codes_page(me: &Me, done: &str, codes: &[String]) -> Response {
+    let body = html! {
+        (notice("ok", done))
+        h2 { (me.t("account.recovery")) }
+        p { (me.t("account.recovery_keep")) }
+        ol #recovery-codes {
+            @for c in codes { li { code { (c) } } }
+        }
+        p { a.button href="/me" { (me.t("account.recovery_saved")) } }
+    };
+    page(200, layout(me, me.t("account.title"), "", body))
+}
+
+/// `POST /me/2fa/recovery`: new recovery codes, with the password; the old ones stop working.
+pub fn post_recovery(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
+    let me = match gate(ctx, req, false) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let form = match form_of(&me, req) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_password(ctx, &me, req, &form, None) {
+        return r;
+    }
+    match users::new_recovery_codes(&ctx.app.store, me.s.user_id) {
+        Ok(codes) => codes_page(&me, me.t("account.recovery_made"), &codes),
+        Err(UserError::Store(e)) => store_error(&e),
+        Err(_) => redirect("/me"),
     }
 }
 
@@ -292,6 +349,7 @@ pub fn post_password(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
             Err(e) => store_error(&e),
         },
         Err(UserError::PasswordTooShort) => account_page(
+            ctx,
             &me,
             400,
             Some(("error", me.t("users.password_short"))),
@@ -317,6 +375,17 @@ fn code_form(lang: Lang, token: &str, err: Option<&str>, next: &str) -> Markup {
                     input name="code" required autofocus inputmode="numeric" autocomplete="one-time-code"
                         pattern="[0-9 ]{6,7}" maxlength="7"; }
                 button type="submit" { (t("login.submit")) }
+            }
+            details #use-recovery {
+                summary { (t("login.recovery_lost")) }
+                form method="post" action="/login/code" {
+                    input type="hidden" name="csrf" value=(token);
+                    input type="hidden" name="next" value=(next);
+                    label { (t("login.recovery_text"))
+                        input name="recovery" required autocomplete="off" autocapitalize="characters"
+                            spellcheck="false" maxlength="40"; }
+                    button type="submit" { (t("login.submit")) }
+                }
             }
             p { a href="/login" { (t("login.start_again")) } }
         },
@@ -376,8 +445,16 @@ pub fn post_code(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         );
     }
     let now = store::now();
+    let recovery = text(&form, "recovery");
     let step = totp::verify(&pending.secret, text(&form, "code"), now, pending.used_step);
     let taken = match step {
+        _ if !recovery.is_empty() => {
+            match users::use_recovery_code(&ctx.app.store, pending.user_id, recovery) {
+                Ok(t) => t,
+                Err(UserError::Store(e)) => return store_error(&e),
+                Err(_) => false,
+            }
+        }
         Some(step) => {
             let user = pending.user_id;
             match ctx
@@ -394,10 +471,14 @@ pub fn post_code(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     if !taken {
         session::failed(ip);
         return match session::wrong_code(&ctx.app.store, req) {
-            Ok(true) => page(
-                401,
-                code_form(lang, &token, Some(lang.t("login.code_wrong")), &next),
-            ),
+            Ok(true) => {
+                let why = if recovery.is_empty() {
+                    "login.code_wrong"
+                } else {
+                    "login.recovery_wrong"
+                };
+                page(401, code_form(lang, &token, Some(lang.t(why)), &next))
+            }
             Ok(false) => page(
                 401,
                 super::setup::login_form(
@@ -415,8 +496,14 @@ pub fn post_code(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     if let Err(e) = session::destroy(&ctx.app.store, req) {
         return store_error(&e);
     }
+    // After a recovery code, the account page says how many are left and offers new ones.
+    let to = if recovery.is_empty() {
+        next.as_str()
+    } else {
+        "/me?done=recovered"
+    };
     match session::create(&ctx.app.store, pending.user_id) {
-        Ok(tok) => redirect(&next).with_header("Set-Cookie", session::cookie(&tok)),
+        Ok(tok) => redirect(to).with_header("Set-Cookie", session::cookie(&tok)),
         Err(e) => store_error(&e),
     }
 }

@@ -324,8 +324,13 @@ try {
   await page.fill("form[action='/me/2fa'] input[name=code]", totp(key, Date.now() / 1000));
   await page.fill("form[action='/me/2fa'] input[name=password]", password);
   await Promise.all([page.waitForNavigation(), page.click("form[action='/me/2fa'] button[type=submit]")]);
-  check((await page.locator(".notice.ok").count()) === 1 && (await page.locator("#twofa-state[data-on='1']").count()) === 1,
-    "the second factor is on");
+  const recovery = await page.locator("#recovery-codes li code").allInnerTexts();
+  check((await page.locator(".notice.ok").count()) === 1 && recovery.length === 10
+    && recovery.every((c) => /^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$/.test(c)), "turning it on shows ten recovery codes");
+  await page.screenshot({ path: join(shots, "recovery-codes.png"), fullPage: true });
+  await Promise.all([page.waitForNavigation(), page.click("main a.button[href='/me']")]);
+  check((await page.locator("#twofa-state[data-on='1']").count()) === 1
+    && (await page.locator("#recovery-left").innerText()) === "10", "the second factor is on, with ten codes left");
   await page.screenshot({ path: join(shots, "account.png"), fullPage: true });
   await page.click("form[action='/logout'] button");
   await page.fill("input[name=name]", "owner");
@@ -337,6 +342,18 @@ try {
   await page.fill("input[name=code]", totp(key, Date.now() / 1000 + 30));
   await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
   check(new URL(page.url()).pathname === "/", "the app's code completes the login");
+  // A lost phone: the code step's "Phone lost?" opens a field for a recovery code, which logs in once.
+  await page.click("form[action='/logout'] button");
+  await page.fill("input[name=name]", "owner");
+  await page.fill("input[name=password]", password);
+  await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+  check(!(await page.locator("input[name=recovery]").isVisible()), "the recovery field waits behind 'Phone lost?'");
+  await page.click("#use-recovery summary");
+  await page.fill("input[name=recovery]", recovery[0].toLowerCase());
+  await Promise.all([page.waitForNavigation(), page.click("#use-recovery button[type=submit]")]);
+  check(new URL(page.url()).pathname === "/me" && (await page.locator("#recovery-left").innerText()) === "9",
+    "a recovery code logs in and leads to the account page, with nine codes left");
+  await page.screenshot({ path: join(shots, "login-recovered.png"), fullPage: true });
   console.log("all steps passed");
 } finally {
   await browser.close();
