@@ -23,6 +23,7 @@ use ringbook::contacts::{self, NewContact, NewPhone, PhoneKind};
 use ringbook::http::{self, form_pairs, percent_decode, Method, Request};
 use ringbook::import::{self, Format};
 use ringbook::number::{self, Normalized, NumberModel, E164};
+use ringbook::recovery;
 use ringbook::settings;
 use ringbook::store::Store;
 use ringbook::totp;
@@ -308,10 +309,15 @@ pub fn cti_form(data: &[u8]) {
     let _ = auth::same_secret(rest, b"token");
 }
 
-/// What the login's code step and the account page read from a form: a typed code, and the base32
-/// key the enrolment form sends back. A key that reads must write back to the same text's bytes.
+/// What the login's code step and the account page read from a form: a typed code, a recovery code,
+/// and the base32 key the enrolment form sends back. A key that reads must write back to the same
+/// text's bytes; a recovery code that reads is 16 base32 characters, and reads as itself again.
 pub fn totp_input(data: &[u8]) {
     let typed = text(data);
+    if let Some(code) = recovery::read(&typed) {
+        assert_eq!(code.len(), 16, "{typed:?} read as {code:?}");
+        assert_eq!(recovery::read(&code).as_deref(), Some(code.as_str()));
+    }
     let key = b"12345678901234567890";
     let _ = totp::verify(key, &typed, 1_700_000_000, 0);
     let _ = totp::verify(key, &typed, i64::MAX, i64::MIN);
