@@ -1084,6 +1084,11 @@ fn a_recovery_code_logs_in_once_when_the_phone_is_lost() {
     let r = recovery_step(&mut again, &codes[0]);
     assert_eq!(r.status, 401, "{}", r.text());
     assert!(r.text().contains("not one of yours"), "{}", r.text());
+    assert!(
+        r.text().contains("id=\"use-recovery\" open"),
+        "the field stays open for the next try: {}",
+        r.text()
+    );
     assert_eq!(recovery_step(&mut again, "letmein").status, 401);
     assert_eq!(again.get("/calls").status, 303, "still not logged in");
 

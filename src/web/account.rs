@@ -360,7 +360,8 @@ pub fn post_password(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     }
 }
 
-fn code_form(lang: Lang, token: &str, err: Option<&str>, next: &str) -> Markup {
+/// The code step's page. `recovery` opens the recovery-code field, after a wrong recovery code.
+fn code_form(lang: Lang, token: &str, err: Option<&str>, next: &str, recovery: bool) -> Markup {
     let t = |k| lang.t(k);
     bare(
         lang,
@@ -376,7 +377,7 @@ fn code_form(lang: Lang, token: &str, err: Option<&str>, next: &str) -> Markup {
                         pattern="[0-9 ]{6,7}" maxlength="7"; }
                 button type="submit" { (t("login.submit")) }
             }
-            details #use-recovery {
+            details #use-recovery open[recovery] {
                 summary { (t("login.recovery_lost")) }
                 form method="post" action="/login/code" {
                     input type="hidden" name="csrf" value=(token);
@@ -414,6 +415,7 @@ pub fn get_code(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
             &token,
             None,
             safe_next(next.as_deref()),
+            false,
         ),
     );
     if set {
@@ -437,15 +439,21 @@ pub fn post_code(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     }
     let (token, _) = session::pre_token(req);
     let next = safe_next(field(&form, "next")).to_string();
+    let recovery = text(&form, "recovery");
     let ip = crate::http::peer(req);
     if !session::may_try(ip) {
         return page(
             429,
-            code_form(lang, &token, Some(lang.t("login.too_many")), &next),
+            code_form(
+                lang,
+                &token,
+                Some(lang.t("login.too_many")),
+                &next,
+                !recovery.is_empty(),
+            ),
         );
     }
     let now = store::now();
-    let recovery = text(&form, "recovery");
     let step = totp::verify(&pending.secret, text(&form, "code"), now, pending.used_step);
     let taken = match step {
         _ if !recovery.is_empty() => {
@@ -477,7 +485,10 @@ pub fn post_code(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
                 } else {
                     "login.recovery_wrong"
                 };
-                page(401, code_form(lang, &token, Some(lang.t(why)), &next))
+                page(
+                    401,
+                    code_form(lang, &token, Some(lang.t(why)), &next, !recovery.is_empty()),
+                )
             }
             Ok(false) => page(
                 401,
