@@ -846,6 +846,12 @@ fn wrong_code(secret: &[u8]) -> String {
 
 /// Turns on the second factor of the logged-in client; returns the secret.
 fn turn_on_2fa(c: &mut Client<'_>, password: &str) -> Vec<u8> {
+    turn_on_2fa_with_codes(c, password).0
+}
+
+/// Turns on the second factor of the logged-in client; returns the secret and the recovery codes
+/// shown.
+fn turn_on_2fa_with_codes(c: &mut Client<'_>, password: &str) -> (Vec<u8>, Vec<String>) {
     let page = c.get("/me").text();
     let (key, secret) = offered_secret(&page);
     let r = c.post(
@@ -858,8 +864,9 @@ fn turn_on_2fa(c: &mut Client<'_>, password: &str) -> Vec<u8> {
         ],
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(recovery_codes(&r.text()).len(), 10);
-    secret
+    let codes = recovery_codes(&r.text());
+    assert_eq!(codes.len(), 10, "{}", r.text());
+    (secret, codes)
 }
 
 /// The recovery codes a page shows.
@@ -1041,20 +1048,7 @@ fn a_recovery_code_logs_in_once_when_the_phone_is_lost() {
     db.berlin();
     let srv = Server::start(db);
     let mut owner = set_up(&srv);
-    let page = owner.get("/me").text();
-    let (key, secret) = offered_secret(&page);
-    let r = owner.post(
-        "/me/2fa",
-        &[
-            ("csrf", &csrf_of(&page)),
-            ("secret", &key),
-            ("code", &code_now(&secret)),
-            ("password", PASSWORD),
-        ],
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    let codes = recovery_codes(&r.text());
-    assert_eq!(codes.len(), 10, "{}", r.text());
+    let (_, codes) = turn_on_2fa_with_codes(&mut owner, PASSWORD);
     assert!(
         codes.iter().all(|c| c.len() == 19),
         "grouped 80-bit codes: {codes:?}"

@@ -174,6 +174,15 @@ pub fn get(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     account_page(ctx, &me, 200, msg, None)
 }
 
+/// The logged-in user and their form, for a change to their own account that only needs the
+/// password (a refusal is the page to send).
+fn confirmed(ctx: &mut Ctx, req: &Request) -> Result<(Me, Vec<(String, String)>), Response> {
+    let me = gate(ctx, req, false)?;
+    let form = form_of(&me, req)?;
+    check_password(ctx, &me, req, &form, None)?;
+    Ok((me, form))
+}
+
 /// Checks the password of the logged-in user for a change to their own account; counted against
 /// the address like a login. The refusal is the page to send, offering `keep` again if it is the
 /// secret of a second factor being set up (the app has scanned it already).
@@ -255,17 +264,10 @@ pub fn post_on(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
 
 /// `POST /me/2fa/off`: turn one's own second factor off, with the password and a current code.
 pub fn post_off(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
-    let me = match gate(ctx, req, false) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let form = match form_of(&me, req) {
+    let (me, form) = match confirmed(ctx, req) {
         Ok(f) => f,
         Err(r) => return r,
     };
-    if let Err(r) = check_password(ctx, &me, req, &form, None) {
-        return r;
-    }
     let factor = match ctx.reader.user_totp(me.s.user_id) {
         Ok(f) => f,
         Err(e) => return store_error(&e),
@@ -310,17 +312,10 @@ fn codes_page(me: &Me, done: &str, codes: &[String]) -> Response {
 
 /// `POST /me/2fa/recovery`: new recovery codes, with the password; the old ones stop working.
 pub fn post_recovery(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
-    let me = match gate(ctx, req, false) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let form = match form_of(&me, req) {
+    let (me, _) = match confirmed(ctx, req) {
         Ok(f) => f,
         Err(r) => return r,
     };
-    if let Err(r) = check_password(ctx, &me, req, &form, None) {
-        return r;
-    }
     match users::new_recovery_codes(&ctx.app.store, me.s.user_id) {
         Ok(codes) => codes_page(&me, me.t("account.recovery_made"), &codes),
         Err(UserError::Store(e)) => store_error(&e),
@@ -331,17 +326,10 @@ pub fn post_recovery(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
 /// `POST /me/password`: change one's own password, with the current one (ASVS 2.1.5, 2.1.6). This
 /// session stays and the user's others end; the rules are `users::reset_password`'s.
 pub fn post_password(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
-    let me = match gate(ctx, req, false) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let form = match form_of(&me, req) {
+    let (me, form) = match confirmed(ctx, req) {
         Ok(f) => f,
         Err(r) => return r,
     };
-    if let Err(r) = check_password(ctx, &me, req, &form, None) {
-        return r;
-    }
     let new = field(&form, "new_password").unwrap_or("");
     match users::reset_password(&ctx.app.store, me.s.user_id, me.s.user_id, new) {
         Ok(()) => match session::end_others(&ctx.app.store, req, me.s.user_id) {
