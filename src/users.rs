@@ -177,13 +177,13 @@ pub fn new_recovery_codes(store: &Store, user: i64) -> Result<Vec<String>, UserE
 
 /// Logs a user in with a recovery code in place of the app's code: true if `typed` is one of the
 /// user's codes, which is then used up.
-pub fn use_recovery_code(store: &Store, user: i64, typed: &str) -> Result<bool, UserError> {
+pub fn use_recovery_code(store: &Store, user: i64, typed: &str) -> Result<bool, StoreError> {
     let Some(code) = recovery::read(typed) else {
         return Ok(false);
     };
-    Ok(store.write(move |tx| {
+    store.write(move |tx| {
         store::users::take_recovery_code(tx, user, |c| recovery::matches(c, &code))
-    })?)
+    })
 }
 
 /// Turns off a user's second factor: the user's own (after their password and a code) or anyone's

@@ -1,6 +1,7 @@
 //! SQL for managing the people who log in (the Users page, `users.rs`): the full list with disabled
-//! accounts, disabling with the last-admin guard, and password resets. Creating a user is
-//! `store::auth::insert_user`; sessions and the employee link are in `store::web`.
+//! accounts, disabling with the last-admin guard, password resets, and second factors with their
+//! recovery codes. Creating a user is `store::auth::insert_user`; sessions and the employee link
+//! are in `store::web`.
 
 use rusqlite::{params, Connection, OptionalExtension};
 

@@ -442,27 +442,26 @@ pub fn post_code(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         );
     }
     let now = store::now();
-    let step = totp::verify(&pending.secret, text(&form, "code"), now, pending.used_step);
-    let taken = match step {
-        _ if !recovery.is_empty() => {
-            match users::use_recovery_code(&ctx.app.store, pending.user_id, recovery) {
-                Ok(t) => t,
-                Err(UserError::Store(e)) => return store_error(&e),
-                Err(_) => false,
-            }
+    let taken = if !recovery.is_empty() {
+        match users::use_recovery_code(&ctx.app.store, pending.user_id, recovery) {
+            Ok(t) => t,
+            Err(e) => return store_error(&e),
         }
-        Some(step) => {
-            let user = pending.user_id;
-            match ctx
-                .app
-                .store
-                .write(move |tx| store::web::take_code_step(tx, user, step))
-            {
-                Ok(t) => t,
-                Err(e) => return store_error(&e),
+    } else {
+        match totp::verify(&pending.secret, text(&form, "code"), now, pending.used_step) {
+            Some(step) => {
+                let user = pending.user_id;
+                match ctx
+                    .app
+                    .store
+                    .write(move |tx| store::web::take_code_step(tx, user, step))
+                {
+                    Ok(t) => t,
+                    Err(e) => return store_error(&e),
+                }
             }
+            None => false,
         }
-        None => false,
     };
     if !taken {
         session::failed(ip);
