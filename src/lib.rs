@@ -15,6 +15,7 @@ pub mod journal;
 pub mod lines;
 pub mod lookup;
 pub mod number;
+pub mod password;
 pub mod phonebook;
 pub mod provision;
 pub mod recovery;

@@ -7,6 +7,7 @@
 use std::fmt;
 
 use crate::auth::{self, Role};
+use crate::password;
 use crate::recovery;
 use crate::store::{self, users::DisableOutcome, Store, StoreError};
 
@@ -19,7 +20,8 @@ pub enum UserError {
     NameTaken,
     /// What `auth` refused in its own words (hashing failed, a name taken in a race).
     Invalid(String),
-    PasswordTooShort,
+    /// The password is too short, too long, or mostly a common word, a run or a repeat.
+    WeakPassword(password::Weak),
     NoSuchUser,
     NoSuchEmployee,
     LastAdmin,
@@ -37,11 +39,7 @@ impl fmt::Display for UserError {
             UserError::BadName => f.write_str("a user name must be 1 to 64 printable characters"),
             UserError::NameTaken => f.write_str("a user with that name already exists"),
             UserError::Invalid(why) => f.write_str(why),
-            UserError::PasswordTooShort => write!(
-                f,
-                "the password must have at least {} characters",
-                auth::MIN_PASSWORD
-            ),
+            UserError::WeakPassword(w) => write!(f, "{w}"),
             UserError::NoSuchUser => f.write_str("there is no such user"),
             UserError::NoSuchEmployee => f.write_str("there is no such employee"),
             UserError::LastAdmin => f.write_str(
@@ -84,9 +82,7 @@ pub fn create(
     {
         return Err(UserError::NameTaken);
     }
-    if password.chars().count() < auth::MIN_PASSWORD {
-        return Err(UserError::PasswordTooShort);
-    }
+    password::check(password, name).map_err(UserError::WeakPassword)?;
     if let Some(e) = employee {
         if !reader.employee_exists(e)? {
             return Err(UserError::NoSuchEmployee);
@@ -123,9 +119,14 @@ pub fn reset_password(
     user: i64,
     password: &str,
 ) -> Result<(), UserError> {
-    if password.chars().count() < auth::MIN_PASSWORD {
-        return Err(UserError::PasswordTooShort);
-    }
+    let name = store
+        .reader()?
+        .users_all()?
+        .into_iter()
+        .find(|u| u.id == user)
+        .ok_or(UserError::NoSuchUser)?
+        .name;
+    password::check(password, &name).map_err(UserError::WeakPassword)?;
     let hash = auth::hash_password(password).map_err(UserError::Invalid)?;
     let end_sessions = acting != user;
     if store.write(move |tx| store::users::set_password(tx, user, &hash, end_sessions))? {

@@ -254,6 +254,16 @@ fn fresh_database_prints_setup_code_until_an_admin_exists() {
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 12"));
+    // Long enough, but mostly a common word and a run of digits; then mostly the user's own name.
+    for guessable in ["Passwort123456!", "owner-owner-owner"] {
+        let out = db.cli_with_stdin(
+            &["user", "add", "owner", "--role", "admin"],
+            &format!("{guessable}\n"),
+        );
+        assert!(!out.status.success(), "{guessable} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("too easy to guess"), "{guessable}: {err}");
+    }
     let out = db.cli_with_stdin(
         &["user", "add", "owner", "--role", "admin"],
         "a long enough passphrase\n",

@@ -522,6 +522,27 @@ fn admins_manage_users_and_the_last_admin_stays() {
     );
     assert_eq!(r.status, 400);
     assert!(r.text().contains("at least 12 characters"));
+    for (password, why) in [
+        ("qwertz123456", "too easy to guess"),
+        ("tom-tom-tom-tom", "too easy to guess"),
+        (&"x7#".repeat(43)[..129], "at most 128 characters"),
+    ] {
+        let r = admin.post(
+            "/users",
+            &[
+                ("csrf", &token),
+                ("name", "tom"),
+                ("password", password),
+                ("role", "staff"),
+            ],
+        );
+        assert_eq!(r.status, 400, "{password}");
+        assert!(r.text().contains(why), "{password}: {}", r.text());
+    }
+    assert!(
+        !admin.get("/users").text().contains("data-user=\"tom\""),
+        "no refused password made a user"
+    );
     let r = admin.post(
         "/users",
         &[

@@ -1226,6 +1226,9 @@ fn users_change_their_own_password_with_the_current_one() {
     let r = change(&mut owner, PASSWORD, "too short");
     assert_eq!(r.status, 400);
     assert!(r.text().contains("at least 12 characters"), "{}", r.text());
+    let r = change(&mut owner, PASSWORD, "Sommer2026!!");
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("too easy to guess"), "{}", r.text());
     // Neither changed anything.
     let mut elsewhere = Client::new(&srv);
     assert_eq!(password_step(&mut elsewhere, "owner", PASSWORD).status, 303);

@@ -61,6 +61,20 @@ fn setup_wizard_creates_the_admin_sets_the_office_and_then_is_gone() {
     assert_eq!(r.status, 403);
     assert_eq!(srv.get("/setup").status, 200, "still no admin");
 
+    // The right code with a password a guesser tries early: refused, saying why, and nobody made.
+    let r = c.post(
+        "/setup",
+        &[
+            ("csrf", &token),
+            ("code", &setup_code(&srv)),
+            ("name", "owner"),
+            ("password", "Willkommen2026"),
+        ],
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("too easy to guess"), "{}", r.text());
+    assert_eq!(srv.get("/setup").status, 200, "still no admin");
+
     let mut c = set_up(&srv);
     let office = c.get("/setup/office");
     assert_eq!(office.status, 200);

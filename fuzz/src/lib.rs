@@ -23,6 +23,7 @@ use ringbook::contacts::{self, NewContact, NewPhone, PhoneKind};
 use ringbook::http::{self, form_pairs, percent_decode, Method, Request};
 use ringbook::import::{self, Format};
 use ringbook::number::{self, Normalized, NumberModel, E164};
+use ringbook::password;
 use ringbook::recovery;
 use ringbook::settings;
 use ringbook::store::Store;
@@ -310,10 +311,18 @@ pub fn cti_form(data: &[u8]) {
 }
 
 /// What the login's code step and the account page read from a form: a typed code, a recovery code,
-/// and the base32 key the enrolment form sends back. A key that reads must write back to the same
-/// text's bytes; a recovery code that reads is 16 base32 characters, and reads as itself again.
+/// the base32 key the enrolment form sends back, and a new password. A key that reads must write
+/// back to the same text's bytes; a recovery code that reads is 16 base32 characters, and reads as
+/// itself again; a password that may be set is within the length limits.
 pub fn totp_input(data: &[u8]) {
     let typed = text(data);
+    if password::check(&typed, "owner").is_ok() {
+        let n = typed.chars().count();
+        assert!(
+            (password::MIN_LENGTH..=password::MAX_LENGTH).contains(&n),
+            "{typed:?}"
+        );
+    }
     if let Some(code) = recovery::read(&typed) {
         assert_eq!(code.len(), 16, "{typed:?} read as {code:?}");
         assert_eq!(recovery::read(&code).as_deref(), Some(code.as_str()));

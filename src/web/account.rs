@@ -148,7 +148,7 @@ fn account_page(
             label { (me.t("account.current_password"))
                 input type="password" name="password" required autocomplete="current-password"; }
             label { (me.t("users.new_password"))
-                input type="password" name="new_password" required minlength=(crate::auth::MIN_PASSWORD)
+                input type="password" name="new_password" required minlength=(crate::password::MIN_LENGTH) maxlength=(crate::password::MAX_LENGTH)
                     autocomplete="new-password"; }
             button type="submit" { (me.t("account.password")) }
         }
@@ -336,11 +336,11 @@ pub fn post_password(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
             Ok(()) => redirect("/me?done=password"),
             Err(e) => store_error(&e),
         },
-        Err(UserError::PasswordTooShort) => account_page(
+        Err(UserError::WeakPassword(w)) => account_page(
             ctx,
             &me,
             400,
-            Some(("error", me.t("users.password_short"))),
+            Some(("error", me.t(super::users::weak_key(w)))),
             None,
         ),
         Err(UserError::Store(e)) => store_error(&e),

@@ -366,7 +366,7 @@ static TABLE: &[(&str, [&str; 5])] = &[
     ("setup.number_model", ["Phone numbers", "Telefonnummern", "Numeri di telefono", "Números de telefone", "Телефонные номера"]),
     ("setup.office_intro", ["Tell ringbook how numbers look in your office. You can change all of this later under Settings.", "Sagen Sie ringbook, wie Nummern in Ihrem Büro aussehen. Sie können alles später unter Einstellungen ändern.", "Indica a ringbook come sono i numeri nel tuo ufficio. Puoi cambiare tutto più tardi in Impostazioni.", "Diga ao ringbook como são os números do seu escritório. Você pode mudar tudo depois em Configurações.", "Укажите, как выглядят номера в вашем офисе. Всё можно изменить позже в настройках."]),
     ("setup.office_title", ["Your office", "Ihr Büro", "Il tuo ufficio", "Seu escritório", "Ваш офис"]),
-    ("setup.password_hint", ["At least 12 characters.", "Mindestens 12 Zeichen.", "Almeno 12 caratteri.", "Pelo menos 12 caracteres.", "Не менее 12 символов."]),
+    ("setup.password_hint", ["At least 12 characters. A few unrelated words make a strong password.", "Mindestens 12 Zeichen. Ein paar Wörter, die nichts miteinander zu tun haben, ergeben ein starkes Passwort.", "Almeno 12 caratteri. Alcune parole senza legame tra loro formano una password robusta.", "Pelo menos 12 caracteres. Algumas palavras sem relação entre si formam uma senha forte.", "Не менее 12 символов. Несколько не связанных между собой слов дают надёжный пароль."]),
     ("setup.time_language", ["Time zone and language", "Zeitzone und Sprache", "Fuso orario e lingua", "Fuso horário e idioma", "Часовой пояс и язык"]),
     ("setup.title", ["Set up ringbook", "ringbook einrichten", "Configura ringbook", "Configurar o ringbook", "Настройка ringbook"]),
     ("source.connected", ["Connected", "Verbunden", "Connesso", "Conectado", "Подключено"]),
@@ -424,6 +424,8 @@ static TABLE: &[(&str, [&str; 5])] = &[
     ("users.new_password", ["New password", "Neues Passwort", "Nuova password", "Nova senha", "Новый пароль"]),
     ("users.no_employee", ["There is no such employee.", "Diesen Mitarbeiter gibt es nicht.", "Questo dipendente non esiste.", "Este funcionário não existe.", "Такого сотрудника нет."]),
     ("users.no_such", ["There is no such user.", "Diesen Benutzer gibt es nicht.", "Questo utente non esiste.", "Este usuário não existe.", "Такого пользователя нет."]),
+    ("users.password_guessable", ["This password is too easy to guess: most of it is a common word, the user name, a run like 1234 or qwertz, or a repeated part. A few unrelated words make a strong password.", "Dieses Passwort ist zu leicht zu erraten: Es besteht größtenteils aus einem gängigen Wort, dem Benutzernamen, einer Folge wie 1234 oder qwertz oder einer Wiederholung. Ein paar Wörter, die nichts miteinander zu tun haben, ergeben ein starkes Passwort.", "Questa password è troppo facile da indovinare: è fatta per lo più di una parola comune, del nome utente, di una sequenza come 1234 o qwerty o di una parte ripetuta. Alcune parole senza legame tra loro formano una password robusta.", "Esta senha é fácil demais de adivinhar: é feita sobretudo de uma palavra comum, do nome de usuário, de uma sequência como 1234 ou qwerty ou de uma parte repetida. Algumas palavras sem relação entre si formam uma senha forte.", "Этот пароль слишком легко угадать: он в основном состоит из распространённого слова, имени пользователя, последовательности вроде 1234 или qwerty либо повторяющейся части. Несколько не связанных между собой слов дают надёжный пароль."]),
+    ("users.password_long", ["The password may have at most 128 characters.", "Das Passwort darf höchstens 128 Zeichen haben.", "La password può avere al massimo 128 caratteri.", "A senha pode ter no máximo 128 caracteres.", "Пароль может содержать не более 128 символов."]),
     ("users.password_set", ["The password was changed.", "Das Passwort wurde geändert.", "La password è stata cambiata.", "A senha foi alterada.", "Пароль изменён."]),
     ("users.password_short", ["The password must have at least 12 characters.", "Das Passwort muss mindestens 12 Zeichen haben.", "La password deve avere almeno 12 caratteri.", "A senha deve ter pelo menos 12 caracteres.", "Пароль должен содержать не менее 12 символов."]),
     ("users.reset", ["Set password", "Passwort setzen", "Imposta password", "Definir senha", "Задать пароль"]),
@@ -492,14 +494,19 @@ mod tests {
         );
     }
 
-    /// The texts about the password's length can't format a number, so they spell out the limit.
+    /// The texts about the password's length can't format a number, so they spell out the limits.
     #[test]
     fn the_password_length_texts_state_the_limit_in_every_language() {
-        let limit = crate::auth::MIN_PASSWORD.to_string();
-        for key in ["setup.password_hint", "users.password_short"] {
+        let shortest = crate::password::MIN_LENGTH.to_string();
+        let longest = crate::password::MAX_LENGTH.to_string();
+        for (key, limit) in [
+            ("setup.password_hint", &shortest),
+            ("users.password_short", &shortest),
+            ("users.password_long", &longest),
+        ] {
             for l in Lang::ALL {
                 let s = l.t(key);
-                assert!(s.contains(&limit), "{key} in {}: {s}", l.code());
+                assert!(s.contains(limit.as_str()), "{key} in {}: {s}", l.code());
             }
         }
     }

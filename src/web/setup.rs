@@ -38,7 +38,7 @@ fn setup_form(lang: Lang, token: &str, err: Option<&str>, name: &str) -> maud::M
                 input type="hidden" name="csrf" value=(token);
                 label { (t("setup.code")) input name="code" required autocomplete="off" placeholder="ABCD-EFGH-JKLM"; }
                 label { (t("field.username")) input name="name" required value=(name) autocomplete="username"; }
-                label { (t("field.password")) input name="password" type="password" required minlength=(crate::auth::MIN_PASSWORD) autocomplete="new-password"; }
+                label { (t("field.password")) input name="password" type="password" required minlength=(crate::password::MIN_LENGTH) maxlength=(crate::password::MAX_LENGTH) autocomplete="new-password"; }
                 p.hint { (t("setup.password_hint")) }
                 button type="submit" { (t("setup.create_admin")) }
             }
@@ -114,13 +114,13 @@ pub fn post_setup(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         }
         Err(e) => return store_error(&e),
     }
+    let password = field(&form, "password").unwrap_or("");
+    if let Err(w) = crate::password::check(password, name) {
+        let why = lang.t(super::users::weak_key(w));
+        return page(400, setup_form(lang, &token, Some(why), name));
+    }
     let store = ctx.app.store.clone();
-    let id = match auth::add_user(
-        &store,
-        name,
-        field(&form, "password").unwrap_or(""),
-        Role::Admin,
-    ) {
+    let id = match auth::add_user(&store, name, password, Role::Admin) {
         Ok(id) => id,
         Err(e) => return page(400, setup_form(lang, &token, Some(&e), name)),
     };

@@ -6,9 +6,10 @@ use maud::html;
 
 use super::layout::{csrf, dash, layout, notice};
 use super::{field, form_of, gate, page, redirect, store_error, text, Me};
-use crate::auth::{Role, MIN_PASSWORD};
+use crate::auth::Role;
 use crate::http::routes::Params;
 use crate::http::{Ctx, Request, Response};
+use crate::password::{Weak, MAX_LENGTH, MIN_LENGTH};
 use crate::users::{self, UserError};
 
 /// The translation key for a refusal.
@@ -17,13 +18,22 @@ fn error_key(e: &UserError) -> &'static str {
         UserError::BadName => "users.invalid_name",
         UserError::NameTaken => "users.name_taken",
         UserError::Invalid(_) => "users.invalid_name",
-        UserError::PasswordTooShort => "users.password_short",
+        UserError::WeakPassword(w) => weak_key(*w),
         UserError::NoSuchUser => "users.no_such",
         UserError::NoSuchEmployee => "users.no_employee",
         UserError::LastAdmin => "users.last_admin",
         UserError::Yourself => "users.yourself",
         UserError::WrongCode => "account.wrong_code",
         UserError::Store(_) => "users.store",
+    }
+}
+
+/// The translation key that says why a password can't be set.
+pub fn weak_key(w: Weak) -> &'static str {
+    match w {
+        Weak::TooShort => "users.password_short",
+        Weak::TooLong => "users.password_long",
+        Weak::Guessable(_) => "users.password_guessable",
     }
 }
 
@@ -99,7 +109,7 @@ fn users_page(ctx: &Ctx, me: &Me, status: u16, msg: Option<(&str, &str)>) -> Res
                     }
                     form.inline method="post" action=(format!("/users/{}/password", u.id)) {
                         (csrf(me))
-                        input type="password" name="password" autocomplete="new-password" minlength=(MIN_PASSWORD) required
+                        input type="password" name="password" autocomplete="new-password" minlength=(MIN_LENGTH) maxlength=(MAX_LENGTH) required
                             aria-label=(me.t("users.new_password")) placeholder=(me.t("users.new_password"));
                         " " button.small.secondary type="submit" { (me.t("users.reset")) }
                     }
@@ -110,7 +120,7 @@ fn users_page(ctx: &Ctx, me: &Me, status: u16, msg: Option<(&str, &str)>) -> Res
         form.filters method="post" action="/users" {
             (csrf(me))
             label { (me.t("field.username")) input name="name" required maxlength="64" autocomplete="off"; }
-            label { (me.t("field.password")) input type="password" name="password" required minlength=(MIN_PASSWORD) autocomplete="new-password"; }
+            label { (me.t("field.password")) input type="password" name="password" required minlength=(MIN_LENGTH) maxlength=(MAX_LENGTH) autocomplete="new-password"; }
             label { (me.t("ops.role")) select name="role" {
                 option value="staff" { (me.t("users.role_staff")) }
                 option value="admin" { (me.t("users.role_admin")) }
