@@ -2,8 +2,9 @@
 # One benchmark table for ringbook, from one run on this machine. Builds in release mode, loads demo
 # contacts (1,000,000 by default, about 2,000,000 numbers), drives the lookup endpoints with ringbook's
 # own load generator over 64 keep-alive connections, runs the same load against nginx serving a small
-# static file as the practical ceiling, and prints a Markdown table; the same figures go to
-# bench-output/bench.json so runs can be compared across commits.
+# static file as the practical ceiling, and against tiny_http alone (ringbook's HTTP server with no
+# lookup behind it, `loadgen --serve-floor`) as the fixed choice's own ceiling, and prints a Markdown
+# table; the same figures go to bench-output/bench.json so runs can be compared across commits.
 #
 #   scripts/bench.sh                      # full run
 #   BENCH_CONTACTS=100000 BENCH_CALLS=100000 BENCH_SECONDS=5 scripts/bench.sh   # quicker
@@ -174,10 +175,11 @@ DB_MB=$(( $(stat -c %s "$DB") / 1048576 ))
 
 "$BIN" --db "$DB" --listen "$ADDR" 2>"$OUT/server.log" &
 SERVER=$!
-NGINX_PID=""
+NGINX_PID="" FLOOR_PID=""
 cleanup() {
     kill "$SERVER" 2>/dev/null || true
     [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
+    [ -n "$FLOOR_PID" ] && kill "$FLOOR_PID" 2>/dev/null || true
     [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null || true
     "$BIN" --db "$DB" settings set sync.webhook.url "" >/dev/null 2>&1 || true
     "$BIN" --db "$DB" settings set sync.rate_per_minute 600 >/dev/null 2>&1 || true
@@ -213,11 +215,21 @@ NGINX_PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$NPORT/static.txt" >/dev/null && break; sleep 0.05; done
 echo "/static.txt" > "$OUT/static-targets.txt"
 
+# tiny_http alone: ringbook's HTTP server (the same crate, listener, heartbeat and worker count) with no
+# lookup behind it, answering the same requests with a fixed text. The fixed choice's own ceiling on
+# this machine: what is left between it and ringbook is the lookups' work.
+echo "== starting tiny_http alone (ringbook's HTTP server, nothing behind it)" >&2
+FPORT=$(free_port)
+"$LOADGEN" --serve-floor --addr "127.0.0.1:$FPORT" &
+FLOOR_PID=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$FPORT/" >/dev/null && break; sleep 0.05; done
+
 # Full load, ringbook and nginx in three alternating pairs. A shared or virtual machine's speed can
 # drift by 10% within minutes, and the two runs of a pair see the same machine: the ratio is the
 # median of the pairs' ratios, and the rates are the median runs (the table also shows the range).
 FULL_RUNS=$OUT/full-runs.jsonl NGINX_RUNS=$OUT/nginx-runs.jsonl FULL_CPU=""
-: >"$FULL_RUNS"; : >"$NGINX_RUNS"
+FLOOR_RUNS=$OUT/floor-runs.jsonl FLOOR_CPU=""
+: >"$FULL_RUNS"; : >"$NGINX_RUNS"; : >"$FLOOR_RUNS"
 for pair in 1 2 3; do
     echo "== lookups at full load, $CONNECTIONS connections, ${RUN_SECONDS}s (pair $pair of 3)" >&2
     T0=$(cpu_ticks "$SERVER")
@@ -226,20 +238,30 @@ for pair in 1 2 3; do
     echo "$RUN" >>"$FULL_RUNS"
     echo "== nginx static file, same load (pair $pair of 3)" >&2
     "$LOADGEN" --addr "127.0.0.1:$NPORT" --targets "$OUT/static-targets.txt" --connections "$CONNECTIONS" --seconds "$RUN_SECONDS" --warmup "$WARMUP" >>"$NGINX_RUNS"
+    echo "== tiny_http alone, same requests (pair $pair of 3)" >&2
+    T0=$(cpu_ticks "$FLOOR_PID")
+    RUN=$("$LOADGEN" --addr "127.0.0.1:$FPORT" --targets "$TARGETS" --connections "$CONNECTIONS" --seconds "$RUN_SECONDS" --warmup "$WARMUP" --header "X-Api-Key: $KEY")
+    FLOOR_CPU="$FLOOR_CPU $(us_per_request "$RUN" "$T0" "$FLOOR_PID")"
+    echo "$RUN" >>"$FLOOR_RUNS"
 done
 LOADED_RSS_KB=$(hwm_kb "$SERVER")
-PAIRS=$(python3 - "$FULL_RUNS" "$NGINX_RUNS" "$FULL_CPU" <<'PY'
+PAIRS=$(python3 - "$FULL_RUNS" "$NGINX_RUNS" "$FULL_CPU" "$FLOOR_RUNS" "$FLOOR_CPU" <<'PY'
 import json, statistics, sys
 full = [json.loads(l) for l in open(sys.argv[1])]
 ngx = [json.loads(l) for l in open(sys.argv[2])]
 cpu = [float(x) for x in sys.argv[3].split()]
+floor = [json.loads(l) for l in open(sys.argv[4])]
+floor_cpu = [float(x) for x in sys.argv[5].split()]
 median_run = lambda runs: sorted(range(len(runs)), key=lambda i: runs[i]["rate"])[len(runs) // 2]
-m, n = median_run(full), median_run(ngx)
+m, n, f = median_run(full), median_run(ngx), median_run(floor)
 print(json.dumps({
-    "full": full[m], "cpu_us": cpu[m], "nginx": ngx[n],
-    "ratio": round(statistics.median(f["rate"] / g["rate"] for f, g in zip(full, ngx)), 2),
-    "full_rates": [round(f["rate"]) for f in full], "nginx_rates": [round(g["rate"]) for g in ngx],
-    "errors": sum(f["errors"] + f["non_2xx"] for f in full),
+    "full": full[m], "cpu_us": cpu[m], "nginx": ngx[n], "floor": floor[f], "floor_cpu_us": floor_cpu[f],
+    "ratio": round(statistics.median(a["rate"] / g["rate"] for a, g in zip(full, ngx)), 2),
+    "floor_ratio": round(statistics.median(a["rate"] / g["rate"] for a, g in zip(floor, ngx)), 2),
+    "full_rates": [round(a["rate"]) for a in full], "nginx_rates": [round(g["rate"]) for g in ngx],
+    "floor_rates": [round(a["rate"]) for a in floor],
+    "errors": sum(a["errors"] + a["non_2xx"] for a in full),
+    "floor_errors": sum(a["errors"] + a["non_2xx"] for a in floor),
 }))
 PY
 )
@@ -274,6 +296,17 @@ NGINX_HALF_SWITCHES=$(per_request "$NGINX_HALF" "$SW0" "$(switches "${NGINX_PIDS
 NGINX_HALF_IDLE=$(idle_pct_since "$STAT0")
 kill "$NGINX_PID" 2>/dev/null || true
 NGINX_PID=""
+
+# And tiny_http alone at the same paced half load: the fixed HTTP server's own latency floor here.
+echo "== tiny_http alone at the same half load ($HALF_RATE/s)" >&2
+STAT0=$(cpu_stat)
+T0=$(cpu_ticks "$FLOOR_PID") SW0=$(switches "$FLOOR_PID")
+FLOOR_HALF=$("$LOADGEN" --addr "127.0.0.1:$FPORT" --targets "$TARGETS" --connections "$CONNECTIONS" --seconds "$RUN_SECONDS" --warmup "$WARMUP" --rate "$HALF_RATE" --header "X-Api-Key: $KEY")
+FLOOR_HALF_CPU_US=$(us_per_request "$FLOOR_HALF" "$T0" "$FLOOR_PID")
+FLOOR_HALF_SWITCHES=$(per_request "$FLOOR_HALF" "$SW0" "$(switches "$FLOOR_PID")" 1)
+FLOOR_HALF_IDLE=$(idle_pct_since "$STAT0")
+kill "$FLOOR_PID" 2>/dev/null || true
+FLOOR_PID=""
 
 echo "== call log and weekly report server times ($CALLS_NOW calls)" >&2
 PAGES=$(python3 scripts/bench/web_times.py "$ADDR" "$WEB_USER" "$WEB_PASSWORD" pages)
@@ -396,6 +429,7 @@ import json, sys
 pairs, half = json.loads('''$PAIRS'''), json.loads('''$HALF''')
 full, ngx = pairs["full"], pairs["nginx"]
 ngx_half = json.loads('''$NGINX_HALF''')
+floor, floor_half = pairs["floor"], json.loads('''$FLOOR_HALF''')
 ing, base = json.loads('''$INGEST'''), json.loads('''$BASELINE''')
 pages, mixed, slow = json.loads('''$PAGES'''), json.loads('''$MIXED'''), json.loads('''$SLOW''')
 world = json.loads('''$WORLD''')
@@ -419,6 +453,13 @@ fig = {
     "nginx_half_load_cpu_us": $NGINX_HALF_CPU_US, "nginx_half_load_switches_per_request": $NGINX_HALF_SWITCHES,
     "nginx_static_per_s": round(ngx["rate"]), "ratio_to_nginx": pairs["ratio"],
     "nginx_half_load_p99_ms": ngx_half["p99_us"] / 1000, "nginx_half_load_cpu_idle_pct": $NGINX_HALF_IDLE,
+    "tiny_http_alone_per_s": round(floor["rate"]), "tiny_http_alone_per_s_runs": pairs["floor_rates"],
+    "tiny_http_alone_cpu_us": pairs["floor_cpu_us"], "tiny_http_alone_ratio_to_nginx": pairs["floor_ratio"],
+    "tiny_http_alone_errors": pairs["floor_errors"],
+    "tiny_http_alone_half_load_p99_ms": floor_half["p99_us"] / 1000,
+    "tiny_http_alone_half_load_cpu_us": $FLOOR_HALF_CPU_US,
+    "tiny_http_alone_half_load_switches_per_request": $FLOOR_HALF_SWITCHES,
+    "tiny_http_alone_half_load_cpu_idle_pct": $FLOOR_HALF_IDLE,
     "idle_rss_mb": round($IDLE_RSS_KB / 1024, 1), "loaded_rss_mb": round($LOADED_RSS_KB / 1024, 1),
     "binary_mib": round($BINARY_BYTES / 1048576, 2), "cold_start_ms": $COLD_MS,
     "ingest_events_per_s": round(ing["rate"]), "ingest_p99_ms": ing["p99_us"] / 1000,
@@ -451,6 +492,7 @@ fig = {
     "max_ms_by_second": {
         name: [round(us / 1000, 1) for us in run.get("max_us_by_second", [])]
         for name, run in (("half_load", half), ("nginx_half_load", ngx_half),
+                          ("tiny_http_alone_half_load", floor_half),
                           ("noreports", noreports), ("mixed", mixed),
                           ("draining", draining), ("slow_clients", slow))
     },
@@ -462,8 +504,10 @@ rows = [
     ("the same lookups in one thread, without HTTP (this machine's store and number work today)", f'{fig["direct_lookup_us"]} µs a lookup; the server adds {fig["lookup_server_cpu_us"] - fig["direct_lookup_us"]:.1f} µs' + (f' ({fig["direct_lookup_errors"]} failed)' if fig["direct_lookup_errors"] else ''), ""),
     (f'nginx static file, same load (each run right after one of ringbook\'s; median of 3, {min(fig["nginx_static_per_s_runs"]):,}–{max(fig["nginx_static_per_s_runs"]):,})', f'{fig["nginx_static_per_s"]:,}/s', ""),
     ("ratio to nginx (the median of the 3 pairs' ratios)", f'{fig["ratio_to_nginx"]:.2f}', "≥ 0.5"),
+    (f'tiny_http alone, the same requests (ringbook\'s HTTP server and workers with no lookup behind them; median of 3, {min(fig["tiny_http_alone_per_s_runs"]):,}–{max(fig["tiny_http_alone_per_s_runs"]):,}; server CPU {fig["tiny_http_alone_cpu_us"]} µs a request)', f'{fig["tiny_http_alone_per_s"]:,}/s, {fig["tiny_http_alone_ratio_to_nginx"]:.2f}× nginx' + (f' ({fig["tiny_http_alone_errors"]} errors)' if fig["tiny_http_alone_errors"] else ''), ""),
     (f'lookup p99 at half load ({fig["half_load_per_s"]:,}/s; server CPU {fig["half_load_server_cpu_us"]} µs and {fig["half_load_switches_per_lookup"]} thread switches a lookup, CPU idle {fig["half_load_cpu_idle_pct"]}%)', f'{fig["half_load_p99_ms"]:.2f} ms', "≤ 1 ms"),
     (f'nginx p99 at the same paced half load (this machine\'s floor; {fig["nginx_half_load_cpu_us"]} µs and {fig["nginx_half_load_switches_per_request"]} switches a request, CPU idle {fig["nginx_half_load_cpu_idle_pct"]}%)', f'{fig["nginx_half_load_p99_ms"]:.2f} ms', ""),
+    (f'tiny_http alone p99 at the same half load ({fig["tiny_http_alone_half_load_cpu_us"]} µs and {fig["tiny_http_alone_half_load_switches_per_request"]} switches a request, CPU idle {fig["tiny_http_alone_half_load_cpu_idle_pct"]}%)', f'{fig["tiny_http_alone_half_load_p99_ms"]:.2f} ms', ""),
     ("idle RSS", f'{fig["idle_rss_mb"]} MB', "≤ 20 MB"),
     ("loaded RSS (peak)", f'{fig["loaded_rss_mb"]} MB', "≤ 80 MB"),
     ("stripped binary", f'{fig["binary_mib"]} MiB', "≤ 10 MiB"),

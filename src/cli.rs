@@ -424,7 +424,7 @@ fn run(cli: Cli) -> Result<(), String> {
 /// workers give the same lookups/s as 16, with peak RSS 67 MB instead of 93 MB and p99 7 ms instead
 /// of 22 ms. Admin pages, exports included, run on page workers of their own (`http::serve`), so a
 /// slow page never holds one of these.
-const DEFAULT_WORKERS: usize = 4;
+pub const DEFAULT_WORKERS: usize = 4;
 
 fn serve(store: &Store, cli: &Cli, args: &ServeArgs) -> Result<(), String> {
     let workers = args.workers.clamp(1, 256);

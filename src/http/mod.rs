@@ -4,7 +4,7 @@
 //! This layer is thin. A handler parses its request, calls one domain function and renders the result;
 //! no HTTP type goes into a domain module.
 
-mod listener;
+pub mod listener;
 pub mod metrics;
 mod request;
 pub mod routes;
@@ -56,7 +56,7 @@ static UPLOADING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool:
 pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How often the listener's heartbeat connection runs; see `listener.rs` for the two reasons.
-const HEARTBEAT: Duration = Duration::from_millis(50);
+pub const HEARTBEAT: Duration = Duration::from_millis(50);
 
 /// Server start-up options (from flags and environment; everything else is in the database).
 #[derive(Clone, Debug)]

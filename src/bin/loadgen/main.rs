@@ -37,6 +37,12 @@ struct Args {
     /// drifts between runs; this figure drifts with it, and the server's figures can be read against it.
     #[arg(long)]
     direct_lookups: Option<std::path::PathBuf>,
+    /// Instead of sending load, serve HTTP on --addr the way ringbook does (tiny_http on ringbook's
+    /// listener, with its default number of workers), answering every request at once with the same
+    /// short text written in one buffer, as ringbook writes an answer. The bench sends the lookup load
+    /// to it: what the fixed HTTP server alone reaches on this machine, with no lookup work at all.
+    #[arg(long)]
+    serve_floor: bool,
     /// How many targets to write with --make-lookup-targets.
     #[arg(long, default_value_t = 20_000)]
     count: usize,
@@ -217,8 +223,47 @@ fn make_world_targets(out: &std::path::Path) -> Result<usize, String> {
     Ok(lines.len())
 }
 
+/// `--serve-floor`: tiny_http with ringbook's listener (its socket options and heartbeat) and worker
+/// count, and nothing behind it.
+fn serve_floor(addr: SocketAddr) -> Result<(), String> {
+    use ringbook::http::{listener, HEARTBEAT, IO_TIMEOUT};
+    let listener =
+        listener::bind(addr, IO_TIMEOUT).map_err(|e| format!("could not listen on {addr}: {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    listener::keep_accept_alive(local, HEARTBEAT);
+    let server = std::sync::Arc::new(
+        tiny_http::Server::from_listener(listener, None).map_err(|e| e.to_string())?,
+    );
+    let body = "Anna Muster (Example GmbH)";
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let workers: Vec<_> = (0..ringbook::cli::DEFAULT_WORKERS)
+        .map(|_| {
+            let (server, answer) = (server.clone(), answer.clone());
+            thread::spawn(move || {
+                while let Ok(rq) = server.recv() {
+                    let mut w = rq.into_writer();
+                    let _ = w.write_all(answer.as_bytes()).and_then(|()| w.flush());
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.join();
+    }
+    Err("the server stopped accepting connections".into())
+}
+
 fn main() {
     let args = Args::parse();
+    if args.serve_floor {
+        if let Err(e) = serve_floor(args.addr) {
+            eprintln!("loadgen: {e}");
+        }
+        std::process::exit(2)
+    }
     if let Some(db) = &args.direct_lookups {
         match direct_lookups(db, &args.targets) {
             Ok(v) => println!("{v}"),
