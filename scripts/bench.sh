@@ -219,10 +219,10 @@ echo "/static.txt" > "$OUT/static-targets.txt"
 # lookup behind it, answering the same requests with a fixed text. The fixed choice's own ceiling on
 # this machine: what is left between it and ringbook is the lookups' work.
 echo "== starting tiny_http alone (ringbook's HTTP server, nothing behind it)" >&2
-FPORT=$(free_port)
-"$LOADGEN" --serve-floor --addr "127.0.0.1:$FPORT" &
+TPORT=$(free_port)
+"$LOADGEN" --serve-floor --addr "127.0.0.1:$TPORT" &
 FLOOR_PID=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$FPORT/" >/dev/null && break; sleep 0.05; done
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$TPORT/" >/dev/null && break; sleep 0.05; done
 
 # Full load, ringbook and nginx in three alternating pairs. A shared or virtual machine's speed can
 # drift by 10% within minutes, and the two runs of a pair see the same machine: the ratio is the
@@ -240,7 +240,7 @@ for pair in 1 2 3; do
     "$LOADGEN" --addr "127.0.0.1:$NPORT" --targets "$OUT/static-targets.txt" --connections "$CONNECTIONS" --seconds "$RUN_SECONDS" --warmup "$WARMUP" >>"$NGINX_RUNS"
     echo "== tiny_http alone, same requests (pair $pair of 3)" >&2
     T0=$(cpu_ticks "$FLOOR_PID")
-    RUN=$("$LOADGEN" --addr "127.0.0.1:$FPORT" --targets "$TARGETS" --connections "$CONNECTIONS" --seconds "$RUN_SECONDS" --warmup "$WARMUP" --header "X-Api-Key: $KEY")
+    RUN=$("$LOADGEN" --addr "127.0.0.1:$TPORT" --targets "$TARGETS" --connections "$CONNECTIONS" --seconds "$RUN_SECONDS" --warmup "$WARMUP" --header "X-Api-Key: $KEY")
     FLOOR_CPU="$FLOOR_CPU $(us_per_request "$RUN" "$T0" "$FLOOR_PID")"
     echo "$RUN" >>"$FLOOR_RUNS"
 done
@@ -301,7 +301,7 @@ NGINX_PID=""
 echo "== tiny_http alone at the same half load ($HALF_RATE/s)" >&2
 STAT0=$(cpu_stat)
 T0=$(cpu_ticks "$FLOOR_PID") SW0=$(switches "$FLOOR_PID")
-FLOOR_HALF=$("$LOADGEN" --addr "127.0.0.1:$FPORT" --targets "$TARGETS" --connections "$CONNECTIONS" --seconds "$RUN_SECONDS" --warmup "$WARMUP" --rate "$HALF_RATE" --header "X-Api-Key: $KEY")
+FLOOR_HALF=$("$LOADGEN" --addr "127.0.0.1:$TPORT" --targets "$TARGETS" --connections "$CONNECTIONS" --seconds "$RUN_SECONDS" --warmup "$WARMUP" --rate "$HALF_RATE" --header "X-Api-Key: $KEY")
 FLOOR_HALF_CPU_US=$(us_per_request "$FLOOR_HALF" "$T0" "$FLOOR_PID")
 FLOOR_HALF_SWITCHES=$(per_request "$FLOOR_HALF" "$SW0" "$(switches "$FLOOR_PID")" 1)
 FLOOR_HALF_IDLE=$(idle_pct_since "$STAT0")
