@@ -30,7 +30,9 @@ use std::fmt;
 pub const MIN_LENGTH: usize = 12;
 
 /// The longest password that may be set: 128 characters, as ASVS asks (2.1.2), so that hashing a
-/// huge form field can't tie up a core. A passphrase of a dozen words fits easily.
+/// huge form field can't tie up a core. A passphrase of a dozen words fits easily. The forms don't
+/// say `maxlength`: a browser cuts a pasted password to it without a word, and the user would then
+/// log in with a password they never saw (ASVS 2.1.3); the server refuses it and says why instead.
 pub const MAX_LENGTH: usize = 128;
 
 /// Characters a password needs once its common words, runs and repeats count as one each.

@@ -148,7 +148,7 @@ fn account_page(
             label { (me.t("account.current_password"))
                 input type="password" name="password" required autocomplete="current-password"; }
             label { (me.t("users.new_password"))
-                input type="password" name="new_password" required minlength=(crate::password::MIN_LENGTH) maxlength=(crate::password::MAX_LENGTH)
+                input type="password" name="new_password" required minlength=(crate::password::MIN_LENGTH)
                     autocomplete="new-password"; }
             button type="submit" { (me.t("account.password")) }
         }

@@ -38,7 +38,7 @@ fn setup_form(lang: Lang, token: &str, err: Option<&str>, name: &str) -> maud::M
                 input type="hidden" name="csrf" value=(token);
                 label { (t("setup.code")) input name="code" required autocomplete="off" placeholder="ABCD-EFGH-JKLM"; }
                 label { (t("field.username")) input name="name" required value=(name) autocomplete="username"; }
-                label { (t("field.password")) input name="password" type="password" required minlength=(crate::password::MIN_LENGTH) maxlength=(crate::password::MAX_LENGTH) autocomplete="new-password"; }
+                label { (t("field.password")) input name="password" type="password" required minlength=(crate::password::MIN_LENGTH) autocomplete="new-password"; }
                 p.hint { (t("setup.password_hint")) }
                 button type="submit" { (t("setup.create_admin")) }
             }

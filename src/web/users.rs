@@ -9,7 +9,7 @@ use super::{field, form_of, gate, page, redirect, store_error, text, Me};
 use crate::auth::Role;
 use crate::http::routes::Params;
 use crate::http::{Ctx, Request, Response};
-use crate::password::{Weak, MAX_LENGTH, MIN_LENGTH};
+use crate::password::{Weak, MIN_LENGTH};
 use crate::users::{self, UserError};
 
 /// The translation key for a refusal.
@@ -109,7 +109,7 @@ fn users_page(ctx: &Ctx, me: &Me, status: u16, msg: Option<(&str, &str)>) -> Res
                     }
                     form.inline method="post" action=(format!("/users/{}/password", u.id)) {
                         (csrf(me))
-                        input type="password" name="password" autocomplete="new-password" minlength=(MIN_LENGTH) maxlength=(MAX_LENGTH) required
+                        input type="password" name="password" autocomplete="new-password" minlength=(MIN_LENGTH) required
                             aria-label=(me.t("users.new_password")) placeholder=(me.t("users.new_password"));
                         " " button.small.secondary type="submit" { (me.t("users.reset")) }
                     }
@@ -120,7 +120,7 @@ fn users_page(ctx: &Ctx, me: &Me, status: u16, msg: Option<(&str, &str)>) -> Res
         form.filters method="post" action="/users" {
             (csrf(me))
             label { (me.t("field.username")) input name="name" required maxlength="64" autocomplete="off"; }
-            label { (me.t("field.password")) input type="password" name="password" required minlength=(MIN_LENGTH) maxlength=(MAX_LENGTH) autocomplete="new-password"; }
+            label { (me.t("field.password")) input type="password" name="password" required minlength=(MIN_LENGTH) autocomplete="new-password"; }
             label { (me.t("ops.role")) select name="role" {
                 option value="staff" { (me.t("users.role_staff")) }
                 option value="admin" { (me.t("users.role_admin")) }
