@@ -18,9 +18,9 @@
 //!   follow a row of the keyboard (`qwertz`, `asdf`, `yxcvb`);
 //! - a part of three or more characters that already appeared earlier (`winterwinter`).
 //!
-//! A password needs [`MIN_UNPREDICTABLE`] of them besides its [`MIN_LENGTH`] characters. A few
-//! unrelated words pass easily (`correct horse battery`); `Passwort2025!`, `qwertzuiop123` and
-//! `owner-owner-owner` for the user `owner` don't.
+//! A password needs [`MIN_LENGTH`] characters in all, and still [`MIN_UNPREDICTABLE`] once these
+//! count as one. A few unrelated words pass easily (`correct horse battery`); `Passwort2025!`,
+//! `qwertzuiop123` and `owner-owner-owner` for the user `owner` don't.
 
 use std::fmt;
 
