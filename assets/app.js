@@ -1,4 +1,4 @@
-// ringbook's only script: live updates (SSE), desktop notifications and copy buttons.
+// ringbook's only script: live updates (SSE), desktop notifications, copy buttons and password meters.
 // Loaded as a file (the CSP forbids inline script). Everything works without it except live updates.
 (function () {
   "use strict";
@@ -65,6 +65,49 @@
       })
       .catch(function () { if (out) { out.textContent = "?"; out.className = "dial-result error"; } })
       .then(function () { if (btn) btn.disabled = false; });
+  });
+
+  // Password strength meters: a field that sets a password names its meter in data-meter. As the
+  // user types, the server grades it with the rule the form's submit applies (POST /password-check);
+  // answers to older keystrokes are dropped. Without script the meter stays hidden.
+  document.querySelectorAll("input[data-meter]").forEach(function (input) {
+    var box = document.getElementById(input.getAttribute("data-meter"));
+    if (!box || !window.fetch) return;
+    var bar = box.querySelector("meter");
+    var text = box.querySelector(".meter-text");
+    var timer = null;
+    var asked = 0;
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      if (!input.value) { box.hidden = true; return; }
+      timer = setTimeout(function () {
+        var n = ++asked;
+        var f = input.form;
+        var user = input.getAttribute("data-meter-user");
+        var named = f && f.elements.namedItem("name");
+        if (user === null && named) user = named.value;
+        var q = new URLSearchParams();
+        q.set("password", input.value);
+        q.set("user", user || "");
+        var csrf = f && f.elements.namedItem("csrf");
+        if (csrf) q.set("csrf", csrf.value);
+        fetch("/password-check", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" },
+          body: q.toString()
+        })
+          .then(function (r) { return r.json(); })
+          .then(function (j) {
+            if (n !== asked || !input.value) return;
+            bar.value = j.level || 0;
+            text.textContent = j.message || "";
+            box.className = "meter " + (j.ok ? "ok" : "error");
+            box.hidden = false;
+          })
+          .catch(function () { box.hidden = true; });
+      }, 250);
+    });
   });
 
   if (!body || body.getAttribute("data-live") !== "1") return;

@@ -152,6 +152,35 @@ impl fmt::Display for Weak {
 
 /// Checks a password someone wants to set for the user `user_name`.
 pub fn check(password: &str, user_name: &str) -> Result<(), Weak> {
+    unpredictable(password, user_name).map(|_| ())
+}
+
+/// How strong a password that may be set is, for the meter under each password field (ASVS
+/// 2.1.8). The grade is the count of characters a guesser could not predict, the same count
+/// [`check`] requires [`MIN_UNPREDICTABLE`] of; this module's one measure, so the meter and the
+/// refusal never disagree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Strength {
+    /// 8 to 11 unpredictable characters: accepted, and a little longer would be better.
+    Fair,
+    /// 12 to 15.
+    Good,
+    /// 16 or more: a passphrase of three or four unrelated words.
+    Strong,
+}
+
+/// The [`Strength`] of a password [`check`] accepts, or why it refuses it.
+pub fn strength(password: &str, user_name: &str) -> Result<Strength, Weak> {
+    Ok(match unpredictable(password, user_name)? {
+        ..=11 => Strength::Fair,
+        12..=15 => Strength::Good,
+        _ => Strength::Strong,
+    })
+}
+
+/// The characters of an acceptable password that a guesser could not predict (see the module
+/// doc), or why it is refused.
+fn unpredictable(password: &str, user_name: &str) -> Result<usize, Weak> {
     let length = password.chars().count();
     if length < MIN_LENGTH {
         return Err(Weak::TooShort);
@@ -167,8 +196,9 @@ pub fn check(password: &str, user_name: &str) -> Result<(), Weak> {
     mark_runs(&chars, &mut marked);
     mark_repeats(&chars, &mut marked);
     let predictable = marked.iter().filter(|m| m.is_some()).count();
-    if chars.len() - predictable >= MIN_UNPREDICTABLE {
-        return Ok(());
+    let left = chars.len() - predictable;
+    if left >= MIN_UNPREDICTABLE {
+        return Ok(left);
     }
     let most = [
         Pattern::CommonWord,
@@ -436,5 +466,25 @@ mod tests {
         );
         let m = check("short", "x").unwrap_err().to_string();
         assert!(m.contains("12 characters"), "{m}");
+    }
+
+    #[test]
+    fn strength_grades_what_check_accepts_by_what_a_guesser_cant_predict() {
+        // 10 of 13 characters left once the user's name counts as one.
+        assert_eq!(strength("anna.mueller1", "anna"), Ok(Strength::Fair));
+        assert_eq!(strength("anna.mueller1", "x"), Ok(Strength::Good));
+        assert_eq!(strength("k8#Vq2!mZ0pL", "x"), Ok(Strength::Good));
+        assert_eq!(strength("correct horse battery", "x"), Ok(Strength::Strong));
+        // Adding a predictable tail makes a password longer, not stronger.
+        assert_eq!(strength("k8#Vq2!mZ0pL123456", "x"), Ok(Strength::Good));
+        for p in [
+            "short",
+            "passwordpassword",
+            "qwertz123456",
+            "owner-owner-owner",
+        ] {
+            assert_eq!(strength(p, "owner").err(), check(p, "owner").err(), "{p}");
+            assert!(strength(p, "owner").is_err(), "{p}");
+        }
     }
 }

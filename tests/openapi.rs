@@ -54,6 +54,10 @@ const OTHER_PREFIXES: &[(&str, &str)] = &[
     ("/settings", "web UI (HTML, backup file)"),
     ("/dial", "web UI click-to-call (HTML, or JSON for app.js)"),
     ("/users", "web UI (HTML)"),
+    (
+        "/password-check",
+        "web UI password strength meter (JSON for app.js)",
+    ),
 ];
 
 fn document() -> Value {

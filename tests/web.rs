@@ -172,6 +172,95 @@ fn pages_require_login_and_login_works() {
     assert_eq!(r.status, 303);
 }
 
+/// The strength meter's grade (`POST /password-check`) is the rule a form's submit applies, and
+/// only the setup wizard (before any admin exists) and a logged-in user with their token can ask.
+#[test]
+fn the_password_meter_grades_as_the_forms_do_and_only_for_its_own_pages() {
+    let srv = server();
+    let grade = |c: &mut Client<'_>, token: &str, password: &str, user: &str| {
+        let r = c.post(
+            "/password-check",
+            &[("csrf", token), ("password", password), ("user", user)],
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        let j = r.json();
+        (
+            j["level"].as_i64().unwrap(),
+            j["message"].as_str().unwrap().to_string(),
+        )
+    };
+
+    // Before setup: the wizard's page token grades, and nothing else does.
+    let mut c = Client::new(&srv);
+    let token = csrf_of(&c.get("/setup").text());
+    let (level, why) = grade(&mut c, &token, "Willkommen2026", "owner");
+    assert_eq!(level, 0);
+    assert_eq!(why, "Too easy to guess: mostly a common word.");
+    let (level, why) = grade(&mut c, &token, "short", "owner");
+    assert_eq!(level, 0);
+    assert_eq!(why, "Too short: at least 12 characters.");
+    assert_eq!(grade(&mut c, &token, PASSWORD, "owner").0, 3);
+    let r = c.post("/password-check", &[("password", PASSWORD)]);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.json()["level"], 0);
+    let r = Client::new(&srv).post(
+        "/password-check",
+        &[("csrf", &token), ("password", PASSWORD)],
+    );
+    assert_eq!(
+        r.status,
+        403,
+        "another browser has no such token: {}",
+        r.text()
+    );
+
+    // After setup: a logged-in user with their token, in their language; the name counts.
+    let mut owner = set_up(&srv);
+    let token = csrf_of(&owner.get("/me").text());
+    assert_eq!(grade(&mut owner, &token, "anna.mueller1", "x").0, 2);
+    assert_eq!(grade(&mut owner, &token, "anna.mueller1", "anna").0, 1);
+    let (level, why) = grade(&mut owner, &token, "owner-owner-owner", "owner");
+    assert_eq!(level, 0);
+    assert_eq!(why, "Too easy to guess: mostly the user name.");
+    // In the user's language.
+    let r = owner.post("/me/language", &[("csrf", &token), ("language", "de")]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let (_, why) = grade(&mut owner, &token, "qwertz123456", "owner");
+    assert_eq!(
+        why,
+        "Zu leicht zu erraten: größtenteils eine Folge wie 1234 oder qwertz."
+    );
+    // The meter never passes what the form then refuses.
+    let r = owner.post(
+        "/me/password",
+        &[
+            ("csrf", &token),
+            ("password", PASSWORD),
+            ("new_password", "owner-owner-owner"),
+        ],
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    let r = owner.post(
+        "/password-check",
+        &[("csrf", "not-the-token"), ("password", PASSWORD)],
+    );
+    assert_eq!(r.status, 403);
+    // The setup token no longer grades anything, and neither does no session.
+    let r = c.post(
+        "/password-check",
+        &[("csrf", &token), ("password", PASSWORD)],
+    );
+    assert_eq!(r.status, 401, "{}", r.text());
+    // The fields that set a password carry the meter.
+    let me = owner.get("/me").text();
+    assert!(me.contains("data-meter=\"meter-me\""), "{me}");
+    assert!(me.contains("data-meter-user=\"owner\""), "{me}");
+    assert!(me.contains("id=\"meter-me\""), "{me}");
+    let users = owner.get("/users").text();
+    assert!(users.contains("data-meter=\"meter-new\""), "{users}");
+}
+
 #[test]
 fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
     let srv = server();

@@ -222,6 +222,11 @@ pub static ROUTES: &[Route] = &[
         web::account::post_code,
     ),
     get("/me", "web_account", web::account::get),
+    post(
+        "/password-check",
+        "web_password_check",
+        web::users::check_password,
+    ),
     post("/me/2fa", "web_account_2fa_on", web::account::post_on),
     post("/me/2fa/off", "web_account_2fa_off", web::account::post_off),
     post(

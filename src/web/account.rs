@@ -20,7 +20,7 @@
 use maud::{html, Markup};
 
 use super::i18n::Lang;
-use super::layout::{bare, csrf, layout, notice};
+use super::layout::{bare, csrf, layout, notice, password_meter};
 use super::setup::pre_csrf_refused;
 use super::{field, form_of, gate, page, redirect, safe_next, session, store_error, text, Me};
 use crate::http::routes::Params;
@@ -30,9 +30,9 @@ use crate::totp;
 use crate::users::{self, UserError};
 
 /// The paths an admin without a second factor may open while `web.admin_2fa` is on: this page,
-/// its forms, the language chooser and logging out.
+/// its forms, the strength meter under its new-password field, the language chooser and logging out.
 pub fn open_without_2fa(path: &str) -> bool {
-    path == "/me" || path.starts_with("/me/") || path == "/logout"
+    path == "/me" || path.starts_with("/me/") || path == "/logout" || path == "/password-check"
 }
 
 /// The QR code of `text` as inline SVG: one path of unit squares, with the four-module quiet zone
@@ -149,9 +149,10 @@ fn account_page(
                 input type="password" name="password" required autocomplete="current-password"; }
             label { (me.t("users.new_password"))
                 input type="password" name="new_password" required minlength=(crate::password::MIN_LENGTH)
-                    autocomplete="new-password"; }
+                    autocomplete="new-password" data-meter="meter-me" data-meter-user=(me.s.name); }
             button type="submit" { (me.t("account.password")) }
         }
+        (password_meter(me.lang, "meter-me"))
         p.hint { (me.t("setup.password_hint")) }
     };
     page(status, layout(me, me.t("account.title"), "", body))

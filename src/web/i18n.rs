@@ -315,6 +315,16 @@ static TABLE: &[(&str, [&str; 5])] = &[
     ("outbox.skip", ["Skip", "Überspringen", "Salta", "Pular", "Пропустить"]),
     ("outbox.step", ["Step", "Schritt", "Passo", "Etapa", "Шаг"]),
     ("outbox.title", ["Deliveries that need attention", "Zustellungen, die Aufmerksamkeit brauchen", "Consegne che richiedono attenzione", "Entregas que precisam de atenção", "Доставки, требующие внимания"]),
+    ("password.fair", ["Acceptable. A few more characters or another word would make it stronger.", "Ausreichend. Ein paar Zeichen oder ein weiteres Wort mehr machen es stärker.", "Accettabile. Qualche carattere o una parola in più la renderebbero più robusta.", "Aceitável. Alguns caracteres ou mais uma palavra a tornariam mais forte.", "Допустимо. Ещё несколько символов или одно слово сделают его надёжнее."]),
+    ("password.good", ["Good password.", "Gutes Passwort.", "Buona password.", "Boa senha.", "Хороший пароль."]),
+    ("password.name", ["Too easy to guess: mostly the user name.", "Zu leicht zu erraten: größtenteils der Benutzername.", "Troppo facile da indovinare: è soprattutto il nome utente.", "Fácil demais de adivinhar: na maior parte, o nome de usuário.", "Слишком легко угадать: в основном имя пользователя."]),
+    ("password.repeat", ["Too easy to guess: mostly a repeated part.", "Zu leicht zu erraten: größtenteils ein wiederholter Teil.", "Troppo facile da indovinare: è soprattutto una parte ripetuta.", "Fácil demais de adivinhar: na maior parte, uma parte repetida.", "Слишком легко угадать: в основном повторяющаяся часть."]),
+    ("password.run", ["Too easy to guess: mostly a run like 1234 or qwertz.", "Zu leicht zu erraten: größtenteils eine Folge wie 1234 oder qwertz.", "Troppo facile da indovinare: è soprattutto una sequenza come 1234 o qwerty.", "Fácil demais de adivinhar: na maior parte, uma sequência como 1234 ou qwerty.", "Слишком легко угадать: в основном последовательность вроде 1234 или qwerty."]),
+    ("password.strength", ["Password strength", "Passwortstärke", "Robustezza della password", "Força da senha", "Надёжность пароля"]),
+    ("password.strong", ["Strong password.", "Starkes Passwort.", "Password robusta.", "Senha forte.", "Надёжный пароль."]),
+    ("password.too_long", ["Too long: at most 128 characters.", "Zu lang: höchstens 128 Zeichen.", "Troppo lunga: al massimo 128 caratteri.", "Longa demais: no máximo 128 caracteres.", "Слишком длинный: не более 128 символов."]),
+    ("password.too_short", ["Too short: at least 12 characters.", "Zu kurz: mindestens 12 Zeichen.", "Troppo corta: almeno 12 caratteri.", "Curta demais: pelo menos 12 caracteres.", "Слишком короткий: не менее 12 символов."]),
+    ("password.word", ["Too easy to guess: mostly a common word.", "Zu leicht zu erraten: größtenteils ein gängiges Wort.", "Troppo facile da indovinare: è soprattutto una parola comune.", "Fácil demais de adivinhar: na maior parte, uma palavra comum.", "Слишком легко угадать: в основном распространённое слово."]),
     ("phone.fax", ["Fax", "Fax", "Fax", "Fax", "Факс"]),
     ("phone.home", ["Home", "Privat", "Casa", "Residencial", "Домашний"]),
     ("phone.mobile", ["Mobile", "Mobil", "Cellulare", "Celular", "Мобильный"]),
@@ -503,6 +513,8 @@ mod tests {
             ("setup.password_hint", &shortest),
             ("users.password_short", &shortest),
             ("users.password_long", &longest),
+            ("password.too_short", &shortest),
+            ("password.too_long", &longest),
         ] {
             for l in Lang::ALL {
                 let s = l.t(key);

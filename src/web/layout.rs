@@ -112,6 +112,18 @@ pub fn csrf(me: &Me) -> Markup {
     html! { input type="hidden" name="csrf" value=(me.s.csrf); }
 }
 
+/// The strength meter beside a field that sets a password (ASVS 2.1.8). The field names it with
+/// `data-meter`; app.js shows it once something is typed, graded by `POST /password-check`. Hidden
+/// until then, so a browser without script sees only the field and the hint.
+pub fn password_meter(lang: Lang, id: &str) -> Markup {
+    html! {
+        span.meter id=(id) hidden role="status" {
+            meter min="0" max="3" low="1.5" high="2.5" optimum="3" value="0" aria-label=(lang.t("password.strength")) {}
+            " " span.meter-text {}
+        }
+    }
+}
+
 /// An error or success notice above a form.
 pub fn notice(kind: &str, text: &str) -> Markup {
     html! { p class=(format!("notice {kind}")) role="status" { (text) } }

@@ -7,14 +7,15 @@
 use maud::html;
 
 use super::i18n::Lang;
-use super::layout::{bare, csrf, layout, notice};
+use super::layout::{bare, csrf, layout, notice, password_meter};
 use super::{field, form_of, gate, page, redirect, safe_next, session, store_error, text};
 use crate::auth::{self, Role};
 use crate::http::routes::Params;
 use crate::http::{Ctx, Request, Response};
 use crate::{lines, settings};
 
-fn pre_lang(ctx: &Ctx, req: &Request) -> Lang {
+/// The language of a page shown before login: the `?lang=` asked for, the office's, or the browser's.
+pub(super) fn pre_lang(ctx: &Ctx, req: &Request) -> Lang {
     req.param("lang")
         .and_then(|l| Lang::from_code(&l))
         .or_else(|| Lang::from_code(ctx.settings().get("office.language")))
@@ -38,7 +39,8 @@ fn setup_form(lang: Lang, token: &str, err: Option<&str>, name: &str) -> maud::M
                 input type="hidden" name="csrf" value=(token);
                 label { (t("setup.code")) input name="code" required autocomplete="off" placeholder="ABCD-EFGH-JKLM"; }
                 label { (t("field.username")) input name="name" required value=(name) autocomplete="username"; }
-                label { (t("field.password")) input name="password" type="password" required minlength=(crate::password::MIN_LENGTH) autocomplete="new-password"; }
+                label { (t("field.password")) input name="password" type="password" required minlength=(crate::password::MIN_LENGTH) autocomplete="new-password" data-meter="meter-setup"; }
+                (password_meter(lang, "meter-setup"))
                 p.hint { (t("setup.password_hint")) }
                 button type="submit" { (t("setup.create_admin")) }
             }

@@ -4,12 +4,13 @@
 
 use maud::html;
 
-use super::layout::{csrf, dash, layout, notice};
-use super::{field, form_of, gate, page, redirect, store_error, text, Me};
+use super::i18n::Lang;
+use super::layout::{csrf, dash, layout, notice, password_meter};
+use super::{field, form_of, gate, page, redirect, session, store_error, text, Me};
 use crate::auth::Role;
 use crate::http::routes::Params;
 use crate::http::{Ctx, Request, Response};
-use crate::password::{Weak, MIN_LENGTH};
+use crate::password::{Pattern, Strength, Weak, MIN_LENGTH};
 use crate::users::{self, UserError};
 
 /// The translation key for a refusal.
@@ -35,6 +36,61 @@ pub fn weak_key(w: Weak) -> &'static str {
         Weak::TooLong => "users.password_long",
         Weak::Guessable(_) => "users.password_guessable",
     }
+}
+
+/// `POST /password-check` (`password`, `user`, `csrf`): how strong a password being typed is, as
+/// JSON for the meter app.js shows beside each field that sets one (ASVS 2.1.8):
+/// `{"ok", "level", "message"}`, level 0 for a password that would be refused and 1–3 for
+/// [`Strength`]. The grade is `password::strength`, the same rule the form's submit applies, so the
+/// meter never promises what the server then refuses.
+///
+/// Open to a logged-in user with their CSRF token, and to the setup wizard's pre-login token while
+/// no admin exists; nothing else can use it to test passwords. Nothing is stored or logged.
+pub fn check_password(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
+    let form = req.form();
+    let lang = match ctx.reader.admin_count() {
+        Ok(0) if session::pre_ok(req, field(&form, "csrf")) => super::setup::pre_lang(ctx, req),
+        Ok(0) => return meter_refused(403, super::setup::pre_lang(ctx, req)),
+        Ok(_) => match gate(ctx, req, false) {
+            Ok(me) if me.csrf_ok(&form) => me.lang,
+            Ok(me) => return meter_refused(403, me.lang),
+            Err(_) => return meter_refused(401, super::setup::pre_lang(ctx, req)),
+        },
+        Err(e) => return store_error(&e),
+    };
+    let password = field(&form, "password").unwrap_or("");
+    let (level, key) = match crate::password::strength(password, text(&form, "user")) {
+        Err(w) => (0, meter_key(w)),
+        Ok(Strength::Fair) => (1, "password.fair"),
+        Ok(Strength::Good) => (2, "password.good"),
+        Ok(Strength::Strong) => (3, "password.strong"),
+    };
+    super::secure(Response::json(
+        200,
+        &serde_json::json!({ "ok": level > 0, "level": level, "message": lang.t(key) }),
+    ))
+}
+
+/// The meter's short word on a password that would be refused: it sits under the field as the user
+/// types, so it names the one thing to change; the form's refusal says the rest.
+fn meter_key(w: Weak) -> &'static str {
+    match w {
+        Weak::TooShort => "password.too_short",
+        Weak::TooLong => "password.too_long",
+        Weak::Guessable(Pattern::CommonWord) => "password.word",
+        Weak::Guessable(Pattern::UserName) => "password.name",
+        Weak::Guessable(Pattern::Run) => "password.run",
+        Weak::Guessable(Pattern::Repeat) => "password.repeat",
+    }
+}
+
+/// The meter's answer to a request without a session or the form's token: it shows nothing, and
+/// the message says to reload, as a refused form does.
+fn meter_refused(status: u16, lang: Lang) -> Response {
+    super::secure(Response::json(
+        status,
+        &serde_json::json!({ "ok": false, "level": 0, "message": lang.t("csrf.text") }),
+    ))
 }
 
 fn status_of(e: &UserError) -> u16 {
@@ -110,8 +166,10 @@ fn users_page(ctx: &Ctx, me: &Me, status: u16, msg: Option<(&str, &str)>) -> Res
                     form.inline method="post" action=(format!("/users/{}/password", u.id)) {
                         (csrf(me))
                         input type="password" name="password" autocomplete="new-password" minlength=(MIN_LENGTH) required
-                            aria-label=(me.t("users.new_password")) placeholder=(me.t("users.new_password"));
+                            aria-label=(me.t("users.new_password")) placeholder=(me.t("users.new_password"))
+                            data-meter=(format!("meter-u{}", u.id)) data-meter-user=(u.name);
                         " " button.small.secondary type="submit" { (me.t("users.reset")) }
+                        " " (password_meter(me.lang, &format!("meter-u{}", u.id)))
                     }
                 } }
             } } }
@@ -120,7 +178,7 @@ fn users_page(ctx: &Ctx, me: &Me, status: u16, msg: Option<(&str, &str)>) -> Res
         form.filters method="post" action="/users" {
             (csrf(me))
             label { (me.t("field.username")) input name="name" required maxlength="64" autocomplete="off"; }
-            label { (me.t("field.password")) input type="password" name="password" required minlength=(MIN_LENGTH) autocomplete="new-password"; }
+            label { (me.t("field.password")) input type="password" name="password" required minlength=(MIN_LENGTH) autocomplete="new-password" data-meter="meter-new"; }
             label { (me.t("ops.role")) select name="role" {
                 option value="staff" { (me.t("users.role_staff")) }
                 option value="admin" { (me.t("users.role_admin")) }
@@ -131,6 +189,7 @@ fn users_page(ctx: &Ctx, me: &Me, status: u16, msg: Option<(&str, &str)>) -> Res
             } }
             button type="submit" { (me.t("users.create")) }
         }
+        (password_meter(me.lang, "meter-new"))
         p.hint { (me.t("setup.password_hint")) }
     };
     page(status, layout(me, me.t("users.title"), "users", body))

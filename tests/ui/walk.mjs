@@ -72,12 +72,29 @@ try {
   const page = browser.pages()[0] || (await browser.newPage());
   page.on("dialog", (d) => { throw new Error("unexpected dialog: " + d.message()); });
 
+  // Waits for a password meter to show and to say `text` (a string, matched ignoring case, or a
+  // regular expression).
+  async function meterSays(meter, text, what) {
+    try {
+      await page.locator(meter + ":not([hidden])", { hasText: text }).waitFor({ timeout: 5000 });
+    } catch (e) {
+      check(false, what + " (it says: " + (await page.locator(meter).textContent()) + ")");
+    }
+  }
+
   // 1. Setup wizard.
   await page.goto(base + "/");
   check(page.url().endsWith("/setup"), "a new box opens the setup wizard");
   await page.fill("input[name=code]", code);
   await page.fill("input[name=name]", "owner");
+  // The strength meter grades as the password is typed, with the rule the submit applies.
+  await page.fill("input[name=password]", "Willkommen2026");
+  await meterSays("#meter-setup", "too easy to guess", "a common word is called too easy to guess while typing");
   await page.fill("input[name=password]", password);
+  // (A regular expression: a string would match the refusal's "make a strong password" too.)
+  await meterSays("#meter-setup", /^ ?Strong password\.$/, "a passphrase is called strong while typing");
+  const bar = await page.locator("#meter-setup meter").evaluate((m) => m.value);
+  check(bar === 3, "the meter's bar is full for a strong password: " + bar);
   await page.screenshot({ path: join(shots, "setup.png") });
   await page.click("button[type=submit]");
   check(page.url().endsWith("/setup/office"), "the admin is created and the office step follows");
@@ -273,6 +290,8 @@ try {
   await page.click("header.top nav a[href='/users']");
   check(new URL(page.url()).pathname === "/users" && (await page.locator("header.top nav a.active").getAttribute("href")) === "/users", "the navigation leads admins to Users");
   await page.fill("form[action='/users'] input[name=name]", "eva");
+  await page.fill("form[action='/users'] input[name=password]", "eva-eva-eva-eva");
+  await meterSays("#meter-new", "too easy to guess", "the meter counts the new user's name as guessable");
   await page.fill("form[action='/users'] input[name=password]", "eva's own password");
   await page.selectOption("form[action='/users'] select[name=role]", "staff");
   await page.selectOption("form[action='/users'] select[name=employee]", { label: "Eva" });
