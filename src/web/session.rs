@@ -5,11 +5,11 @@
 //! - Each session has its own random CSRF token, put in every form as a hidden field and checked on every
 //!   state-changing request. Before login (the login and setup forms) a double-submit cookie does the
 //!   same job.
-//! - Failed logins are counted per client address; after [`MAX_FAILS`] in [`FAIL_WINDOW`] further tries
-//!   are refused until the window has passed.
+//! - Failed logins are counted per client (an IPv4 address, or an IPv6 /64); after [`MAX_FAILS`] in
+//!   [`FAIL_WINDOW`] further tries are refused until the window has passed.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,9 @@ pub const MAX_CODE_TRIES: i64 = 5;
 
 const MAX_FAILS: usize = 10;
 const FAIL_WINDOW: Duration = Duration::from_secs(300);
+/// Clients whose failures are remembered at once. Past this, the ones with the fewest recent
+/// failures make room (see [`failed`]), never all of them.
+const MAX_CLIENTS: usize = 10_000;
 
 /// The logged-in user as a page sees them.
 #[derive(Clone, Debug)]
@@ -172,37 +175,89 @@ pub fn pre_ok(req: &Request, form_value: Option<&str>) -> bool {
     }
 }
 
-static FAILS: Mutex<Option<HashMap<IpAddr, Vec<Instant>>>> = Mutex::new(None);
+/// Recent failed logins per client (see [`client`]), for the login rate limit.
+#[derive(Default)]
+struct Failures {
+    by_client: HashMap<IpAddr, Vec<Instant>>,
+}
 
-fn fails() -> std::sync::MutexGuard<'static, Option<HashMap<IpAddr, Vec<Instant>>>> {
+static FAILS: Mutex<Option<Failures>> = Mutex::new(None);
+
+fn fails() -> std::sync::MutexGuard<'static, Option<Failures>> {
     // A panic while holding this lock leaves at worst a stale counter; keep going.
     FAILS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Whom failures are counted against: an IPv4 address as it is (also when it arrives IPv4-mapped),
+/// an IPv6 address by its /64. One home or office line is usually given a whole /64, and any host in
+/// it may pick a new address at will; counted per address, such a client would get 10 tries for
+/// each of 2^64 addresses.
+fn client(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
+impl Failures {
+    fn may_try(&mut self, ip: IpAddr) -> bool {
+        let Some(v) = self.by_client.get_mut(&client(ip)) else {
+            return true;
+        };
+        v.retain(|t| t.elapsed() < FAIL_WINDOW);
+        v.len() < MAX_FAILS
+    }
+
+    /// The table holds [`MAX_CLIENTS`]. When it is full, clients whose failures have all expired
+    /// go first; then the client with the fewest recent failures (the longest quiet among equals).
+    /// Clearing it all, as it once did, would have let anyone with 10,000 addresses free a blocked
+    /// one; this way a blocked client outlasts every client with fewer failures, so pushing it out
+    /// takes as many failed tries as it was allowed anyway.
+    fn failed(&mut self, ip: IpAddr) {
+        let key = client(ip);
+        let map = &mut self.by_client;
+        if map.len() >= MAX_CLIENTS && !map.contains_key(&key) {
+            map.retain(|_, v| {
+                v.retain(|t| t.elapsed() < FAIL_WINDOW);
+                !v.is_empty()
+            });
+            if map.len() >= MAX_CLIENTS {
+                let weakest = map
+                    .iter()
+                    .min_by_key(|(_, v)| (v.len(), v.last().copied()))
+                    .map(|(k, _)| *k);
+                if let Some(k) = weakest {
+                    map.remove(&k);
+                }
+            }
+        }
+        map.entry(key).or_default().push(Instant::now());
+    }
+
+    fn succeeded(&mut self, ip: IpAddr) {
+        self.by_client.remove(&client(ip));
+    }
+}
+
 /// Whether this address may try to log in now.
 pub fn may_try(ip: IpAddr) -> bool {
-    let mut g = fails();
-    let map = g.get_or_insert_with(HashMap::new);
-    let v = map.entry(ip).or_default();
-    v.retain(|t| t.elapsed() < FAIL_WINDOW);
-    v.len() < MAX_FAILS
+    fails().get_or_insert_with(Failures::default).may_try(ip)
 }
 
 /// Counts a failed login from this address.
 pub fn failed(ip: IpAddr) {
-    let mut g = fails();
-    let map = g.get_or_insert_with(HashMap::new);
-    if map.len() > 10_000 {
-        map.clear();
-    }
-    map.entry(ip).or_default().push(Instant::now());
+    fails().get_or_insert_with(Failures::default).failed(ip)
 }
 
-/// Forgets the failures of an address after a successful login.
+/// Forgets the failures of an address (its IPv6 /64) after a successful login.
 pub fn succeeded(ip: IpAddr) {
-    if let Some(map) = fails().as_mut() {
-        map.remove(&ip);
-    }
+    fails().get_or_insert_with(Failures::default).succeeded(ip)
 }
 
 #[cfg(test)]
@@ -221,6 +276,54 @@ mod tests {
         assert!(may_try(other));
         succeeded(ip);
         assert!(may_try(ip));
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64_and_a_mapped_ipv4_as_itself() {
+        let mut f = Failures::default();
+        let host: IpAddr = "2001:db8:7:1::10".parse().unwrap();
+        for i in 0..MAX_FAILS {
+            // A new address in the same /64 for every try.
+            let ip: IpAddr = format!("2001:db8:7:1:{i:x}::1").parse().unwrap();
+            assert!(f.may_try(ip));
+            f.failed(ip);
+        }
+        assert!(!f.may_try(host), "another address in the same /64");
+        assert!(
+            f.may_try("2001:db8:7:2::10".parse().unwrap()),
+            "the next /64"
+        );
+        f.succeeded(host);
+        assert!(f.may_try(host));
+
+        let v4: IpAddr = "198.51.100.23".parse().unwrap();
+        let mapped: IpAddr = "::ffff:198.51.100.23".parse().unwrap();
+        for _ in 0..MAX_FAILS {
+            f.failed(mapped);
+        }
+        assert!(!f.may_try(v4));
+        f.succeeded(v4);
+        assert!(f.may_try(mapped));
+    }
+
+    #[test]
+    fn a_flood_of_other_addresses_does_not_free_a_blocked_one() {
+        let mut f = Failures::default();
+        let blocked: IpAddr = "203.0.113.9".parse().unwrap();
+        for _ in 0..MAX_FAILS {
+            f.failed(blocked);
+        }
+        // One failure each from more addresses than the table holds.
+        for i in 0..(MAX_CLIENTS as u32 + 100) {
+            f.failed(IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i)));
+        }
+        assert!(!f.may_try(blocked));
+        let len = f.by_client.len();
+        assert!(len <= MAX_CLIENTS, "{len} clients kept");
+        // Asking leaves nothing behind for an address that never failed.
+        let fresh: IpAddr = "203.0.113.200".parse().unwrap();
+        assert!(f.may_try(fresh));
+        assert!(!f.by_client.contains_key(&fresh));
     }
 
     #[test]
