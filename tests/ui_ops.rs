@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 const PASSWORD: &str = "correct horse battery";
+const BACKUP_PASS: &str = "blue tram at nine";
 
 /// How a client reaches the server: plain HTTP, or TLS trusting exactly one certificate.
 enum Via {
@@ -446,9 +447,43 @@ fn restore_refuses_garbage_and_restores_a_real_backup() {
     db.import_csv("first_name,last_name,phone\nAnna,Alpha,030 5550101\n");
     let srv = Server::start(db);
     let mut c = set_up(&srv);
-    let backup = c.get("/settings/backup");
-    assert_eq!(backup.status, 200);
-    assert!(backup.body.starts_with(b"SQLite format 3\0"));
+    // A secret the backup must carry, and must not show.
+    srv.db
+        .ok(&["settings", "set", "ami.secret", "marker-secret-4711"]);
+    let token = csrf_of(&c.get("/settings").text());
+    let download = |c: &mut Client<'_>, pass: &str, again: &str| {
+        c.post(
+            "/settings/backup",
+            &[
+                ("csrf", &token),
+                ("passphrase", pass),
+                ("passphrase2", again),
+            ],
+        )
+    };
+    // A passphrase typed differently twice, or one a guesser tries early: no download.
+    for (pass, again, why) in [
+        (BACKUP_PASS, "blue tram at ten", "passphrases differ"),
+        ("Sommer2026!!", "Sommer2026!!", "too easy to guess"),
+    ] {
+        let r = download(&mut c, pass, again);
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert!(r.text().contains(why), "{}", r.text());
+    }
+    let backup = download(&mut c, BACKUP_PASS, BACKUP_PASS);
+    assert_eq!(backup.status, 200, "{}", backup.text());
+    assert!(backup.body.starts_with(ringbook::backup::MAGIC));
+    let has = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    assert!(!has(&backup.body, b"marker-secret-4711"));
+    assert!(!has(&backup.body, b"SQLite format 3"));
+    assert!(backup
+        .header("content-disposition")
+        .is_some_and(|d| d.contains("ringbook-backup-") && d.contains(".rbk")));
+    // The passphrase opens it to the database, secret and all.
+    let mut plain = Vec::new();
+    ringbook::backup::open(&backup.body[..], BACKUP_PASS, &mut plain).unwrap();
+    assert!(plain.starts_with(b"SQLite format 3\0"));
+    assert!(has(&plain, b"marker-secret-4711"));
     // Sent from the copy's file with its length (not chunked), and the copy is gone.
     assert!(backup.body.len() > 32 * 1024, "{}", backup.body.len());
     assert_eq!(
@@ -468,8 +503,9 @@ fn restore_refuses_garbage_and_restores_a_real_backup() {
     assert!(contact_names(&mut c).contains("Beta"));
     let token = csrf_of(&c.get("/settings").text());
 
-    // Garbage, a damaged copy and another program's SQLite file are refused; nothing changes.
-    let mut damaged = backup.body.clone();
+    // Garbage, a damaged database file and another program's SQLite file are refused; nothing
+    // changes.
+    let mut damaged = plain.clone();
     let (mid, len) = (damaged.len() / 2, damaged.len());
     for b in &mut damaged[mid..mid + 4096.min(len - mid)] {
         *b = 0x5A;
@@ -497,10 +533,46 @@ fn restore_refuses_garbage_and_restores_a_real_backup() {
         assert!(names.contains("Alpha") && names.contains("Beta"), "{what}");
     }
 
+    // The encrypted backup needs its passphrase, and the right one; cut short, it is refused too.
+    let cut = &backup.body[..backup.body.len() - 100];
+    let mut changed = backup.body.clone();
+    // Near the end: past the first of its 64 KiB chunks (a wrong first chunk reads as a wrong
+    // passphrase).
+    assert!(changed.len() > 128 * 1024, "{}", changed.len());
+    let at = changed.len() - 200;
+    changed[at] ^= 0x20;
+    for (pass, bytes, why) in [
+        ("", &backup.body[..], "This backup is encrypted"),
+        (
+            "blue tram at ten",
+            &backup.body[..],
+            "The passphrase is wrong",
+        ),
+        (BACKUP_PASS, cut, "cut short"),
+        (BACKUP_PASS, &changed[..], "changed, damaged"),
+    ] {
+        let r = c.upload(
+            "/settings/restore",
+            &[
+                ("csrf", token.as_bytes()),
+                ("passphrase", pass.as_bytes()),
+                ("backup", bytes),
+            ],
+        );
+        assert_eq!(r.status, 400, "{why}: {}", r.text());
+        assert!(r.text().contains(why), "{why}: {}", r.text());
+        let names = contact_names(&mut c);
+        assert!(names.contains("Alpha") && names.contains("Beta"), "{why}");
+    }
+
     // The real backup replaces the data: Beta, added after it, is gone; Alpha is there.
     let r = c.upload(
         "/settings/restore",
-        &[("csrf", token.as_bytes()), ("backup", &backup.body)],
+        &[
+            ("csrf", token.as_bytes()),
+            ("passphrase", BACKUP_PASS.as_bytes()),
+            ("backup", &backup.body),
+        ],
     );
     assert_eq!(r.status, 200, "{}", r.text());
     // Every worker keeps its connection and reads the restored data.

@@ -201,10 +201,14 @@ pub struct Response {
     /// connection to a responder thread, which sends what arrives here, and is free again at once, so
     /// a commit can carry as many events as there are connections, not just as many as workers.
     pub later: Option<Receiver<Response>>,
-    /// A body read from an open file as it is sent, with its length (a backup download: hundreds of
-    /// MB that must not sit in memory). Replaces `body`.
-    pub file: Option<(std::fs::File, u64)>,
+    /// A body read as it is sent, with its length (a backup download: hundreds of MB that must not
+    /// sit in memory, read from a file and sealed on the way). Replaces `body`. Boxed, since most
+    /// responses have none and every handler's result carries the field.
+    pub file: Option<Box<FileBody>>,
 }
+
+/// See [`Response::file`].
+pub type FileBody = (Box<dyn std::io::Read + Send>, u64);
 
 /// See [`Response::stream`].
 pub type Stream = Box<dyn FnOnce(&mut dyn std::io::Write) + Send>;
@@ -227,15 +231,15 @@ impl Response {
         }
     }
 
-    /// A response whose body is `file` from its start, `len` bytes (see [`Response::file`]).
+    /// A response whose body is read from `file` as it is sent, `len` bytes (see [`Response::file`]).
     pub fn file(
         status: u16,
         content_type: &'static str,
-        file: std::fs::File,
+        file: impl std::io::Read + Send + 'static,
         len: u64,
     ) -> Response {
         Response {
-            file: Some((file, len)),
+            file: Some(Box::new((Box::new(file), len))),
             ..Response::new(status, content_type, Vec::new())
         }
     }
@@ -645,10 +649,13 @@ fn send(rq: tiny_http::Request, response: Response, body_read: bool) {
         all.extend(headers.iter().map(|(n, v)| header(n, v)));
         let code = tiny_http::StatusCode(status);
         let sent = match file {
-            Some((file, len)) => rq.respond(
-                tiny_http::Response::new(code, all, file, usize::try_from(len).ok(), None)
-                    .with_chunked_threshold(usize::MAX),
-            ),
+            Some(file) => {
+                let (file, len) = *file;
+                rq.respond(
+                    tiny_http::Response::new(code, all, file, usize::try_from(len).ok(), None)
+                        .with_chunked_threshold(usize::MAX),
+                )
+            }
             None => {
                 let len = body.len();
                 rq.respond(

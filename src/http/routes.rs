@@ -306,7 +306,7 @@ pub static ROUTES: &[Route] = &[
     ),
     get("/settings", "web_settings", web::settings_page::get),
     post("/settings", "web_settings_post", web::settings_page::post),
-    get("/settings/backup", "web_backup", web::settings_page::backup),
+    post("/settings/backup", "web_backup", web::settings_page::backup),
     get(
         "/settings/cert.pem",
         "web_cert_pem",

@@ -3,13 +3,13 @@
 
 use maud::html;
 
-use super::layout::{csrf, layout, notice};
+use super::layout::{csrf, layout, notice, password_meter};
 use super::upload_stream::{Multipart, UploadError};
-use super::{form_of, gate, page, store_error, text, Me};
+use super::{field, form_of, gate, page, store_error, text, Me};
 use crate::http::routes::Params;
 use crate::http::{tls, Ctx, Request, Response};
-use crate::settings;
 use crate::store;
+use crate::{backup, settings};
 
 fn render(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>) -> Response {
     render_status(ctx, me, msg, 200)
@@ -45,12 +45,22 @@ fn render_status(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>, status: u16) -> 
         }
         h2 { (me.t("settings.backup")) }
         p { (me.t("settings.backup_text")) }
-        p { a.button.secondary href="/settings/backup" { (me.t("settings.backup_download")) } }
+        form #backup method="post" action="/settings/backup" {
+            (csrf(me))
+            label { (me.t("settings.backup_passphrase"))
+                input type="password" name="passphrase" required minlength=(crate::password::MIN_LENGTH)
+                    autocomplete="new-password" data-meter="meter-backup"; }
+            (password_meter(me.lang, "meter-backup"))
+            label { (me.t("settings.backup_repeat"))
+                input type="password" name="passphrase2" required autocomplete="new-password"; }
+            button.secondary type="submit" { (me.t("settings.backup_download")) }
+        }
         h2 { (me.t("settings.restore")) }
         p { (me.t("settings.restore_text")) }
         form #restore method="post" action=(crate::http::UPLOAD_PATH) enctype="multipart/form-data" {
             (csrf(me))
-            label { (me.t("settings.restore_file")) input type="file" name="backup" required accept=".db,.sqlite,.sqlite3,application/vnd.sqlite3"; }
+            label { (me.t("settings.restore_passphrase")) input type="password" name="passphrase" autocomplete="off"; }
+            label { (me.t("settings.restore_file")) input type="file" name="backup" required accept=".rbk,.db,.sqlite,.sqlite3,application/vnd.sqlite3"; }
             button.danger type="submit" { (me.t("settings.restore_do")) }
         }
         h2 { (me.t("settings.https")) }
@@ -294,6 +304,7 @@ pub fn restore(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     };
     let work = TempFile::beside_db(ctx, "restore");
     let mut token = None;
+    let mut passphrase = String::new();
     let mut size = 0;
     loop {
         let head = match form.next_part() {
@@ -303,6 +314,7 @@ pub fn restore(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         };
         let step = match head.name.as_str() {
             "csrf" => form.text(1024).map(|t| token = Some(t)),
+            "passphrase" => form.text(1024).map(|t| passphrase = t),
             "backup" => {
                 if !csrf_ok(&token) {
                     return csrf_refused(&me);
@@ -337,6 +349,10 @@ pub fn restore(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
             400,
         );
     }
+    let work = match unseal(ctx, &me, work, &passphrase) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
     let summary = match store::restore::check(&work.0) {
         Ok(s) => s,
         Err(e) => return render_status(ctx, &me, Some(("error", &e.to_string())), 400),
@@ -368,6 +384,49 @@ pub fn restore(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         200,
         super::layout::message(&me, me.t("settings.restore"), &text),
     )
+}
+
+/// The database in an uploaded backup: the upload itself when it is a plain database file, or,
+/// when it is sealed (`backup.rs`), a new working copy opened with the passphrase. Every chunk is
+/// checked as it is opened, so a wrong passphrase or a changed file stops here and changes nothing.
+fn unseal(ctx: &Ctx, me: &Me, upload: TempFile, passphrase: &str) -> Result<TempFile, Response> {
+    use std::io::{Read, Write};
+    let io_error = |e: std::io::Error| {
+        let msg = format!("the backup could not be read for checking: {e}");
+        render_status(ctx, me, Some(("error", &msg)), 500)
+    };
+    let mut file = std::fs::File::open(&upload.0).map_err(io_error)?;
+    let mut head = [0u8; 8];
+    let n = file.read(&mut head).map_err(io_error)?;
+    if !backup::is_sealed(&head[..n]) {
+        return Ok(upload);
+    }
+    if passphrase.is_empty() {
+        return Err(render_status(
+            ctx,
+            me,
+            Some(("error", me.t("settings.restore_need_passphrase"))),
+            400,
+        ));
+    }
+    let file = std::fs::File::open(&upload.0).map_err(io_error)?;
+    let plain = TempFile::beside_db(ctx, "restore");
+    let out = std::fs::File::create(&plain.0).map_err(io_error)?;
+    let mut out = std::io::BufWriter::with_capacity(256 * 1024, out);
+    let opened = backup::open(std::io::BufReader::new(file), passphrase, &mut out)
+        .and_then(|_| out.flush().map_err(backup::BackupError::Io));
+    drop(upload);
+    match opened {
+        Ok(()) => Ok(plain),
+        Err(backup::BackupError::WrongPassphrase) => Err(render_status(
+            ctx,
+            me,
+            Some(("error", me.t("settings.restore_wrong_passphrase"))),
+            400,
+        )),
+        Err(backup::BackupError::Io(e)) => Err(io_error(e)),
+        Err(e) => Err(render_status(ctx, me, Some(("error", &e.to_string())), 400)),
+    }
 }
 
 /// `GET /settings` (admin).
@@ -437,13 +496,30 @@ fn redirect_saved(ctx: &Ctx, me: &Me) -> Response {
     render(ctx, me, Some(("ok", me.t("settings.saved"))))
 }
 
-/// `GET /settings/backup`: a consistent copy of the database (`VACUUM INTO`), as a download. The
-/// copy is made beside the database (the same disk; `/tmp` may be memory) and sent from the file as
-/// it is read, never held in memory: a year of calls makes a file of hundreds of MB. It is unlinked
-/// as soon as it is open, so nothing is left behind however the download ends.
+/// `POST /settings/backup` (`passphrase`, `passphrase2`, `csrf`): a consistent copy of the
+/// database (`VACUUM INTO`), sealed with the passphrase (`backup.rs`), as a download. The passphrase
+/// must pass the password rule; typed twice, since a typo would make a backup nobody can restore.
+///
+/// The copy is made beside the database (the same disk; `/tmp` may be memory) and sent from the
+/// file as it is read and sealed, never held in memory: a year of calls makes a file of hundreds of
+/// MB. It is unlinked as soon as it is open, so nothing is left behind however the download ends.
 pub fn backup(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
-    if let Err(r) = gate(ctx, req, true) {
-        return r;
+    let me = match gate(ctx, req, true) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let form = match form_of(&me, req) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let passphrase = field(&form, "passphrase").unwrap_or("");
+    if passphrase != field(&form, "passphrase2").unwrap_or("") {
+        let why = me.t("settings.backup_mismatch");
+        return render_status(ctx, &me, Some(("error", why)), 400);
+    }
+    if let Err(w) = crate::password::check(passphrase, "") {
+        let why = me.t(super::users::weak_key(w));
+        return render_status(ctx, &me, Some(("error", why)), 400);
     }
     let copy = TempFile::beside_db(ctx, "backup");
     let opened = ctx
@@ -454,15 +530,24 @@ pub fn backup(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         .and_then(|f| {
             let len = f.metadata().map_err(|e| e.to_string())?.len();
             Ok((f, len))
+        })
+        .and_then(|(f, len)| {
+            let sealed = backup::seal(std::io::BufReader::new(f), len, passphrase)
+                .map_err(|e| e.to_string())?;
+            Ok((sealed, backup::sealed_len(len)))
         });
     drop(copy);
     match opened {
-        Ok((file, len)) => super::secure(
-            Response::file(200, "application/vnd.sqlite3", file, len).with_header(
-                "Content-Disposition",
-                "attachment; filename=\"ringbook-backup.db\"",
-            ),
-        ),
+        Ok((sealed, len)) => {
+            log::info!("{} downloaded an encrypted backup ({len} bytes)", me.s.name);
+            let day = jiff::Timestamp::now().to_zoned(me.tz.clone()).date();
+            super::secure(
+                Response::file(200, "application/octet-stream", sealed, len).with_header(
+                    "Content-Disposition",
+                    format!("attachment; filename=\"ringbook-backup-{day}.rbk\""),
+                ),
+            )
+        }
         Err(e) => store_error(&crate::store::StoreError::Invalid(format!(
             "the backup could not be made: {e}"
         ))),
