@@ -222,7 +222,14 @@ fn mark_words(chars: &[char], user_name: &str, marked: &mut [Option<Pattern>]) {
         )
     });
     // The whole name, and each part of it ("anna.mueller", "Anna Müller"), of three letters or more.
-    let name = user_name.trim().to_lowercase();
+    // A user name has at most 64 characters (`users::create`); the meter's requests may carry any
+    // text, and a megabyte of it split into parts would cost a page worker a noticeable time.
+    let name: String = user_name
+        .trim()
+        .chars()
+        .take(64)
+        .collect::<String>()
+        .to_lowercase();
     let names = std::iter::once(name.as_str())
         .chain(name.split(|c: char| !c.is_alphanumeric()))
         .map(|part| part.chars().map(unleet).collect::<Vec<_>>())
