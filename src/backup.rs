@@ -253,9 +253,49 @@ impl<R: Read> Read for Sealer<R> {
 /// Opens a sealed backup from `input` with `passphrase` and writes the database to `out`, checking
 /// every chunk before it is written. Returns the database's size.
 pub fn open<R: Read, W: Write>(
+    input: R,
+    passphrase: &str,
+    out: &mut W,
+) -> Result<u64, BackupError> {
+    open_within(input, passphrase, out, MAX_MEMORY_KIB, MAX_PASSES)
+}
+
+/// The fuzz harness's way in (`fuzz/src/lib.rs`, target `backup_open`): a fuzzer picks the header's
+/// key costs, and at a real backup's 64 MiB every input would spend its time deriving a key, so it
+/// opens with far lower ceilings and seals with [`FUZZ_COST`]. Nothing else calls these.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+
+    /// Key costs low enough for a fuzzer's thousands of inputs a second.
+    pub const FUZZ_MEMORY_KIB: u32 = 64;
+    pub const FUZZ_PASSES: u32 = 1;
+
+    pub fn seal_cheap(plain: &[u8], passphrase: &str) -> Vec<u8> {
+        let cost = Cost {
+            memory_kib: FUZZ_MEMORY_KIB,
+            passes: FUZZ_PASSES,
+            lanes: 1,
+        };
+        let mut out = Vec::new();
+        seal_with(plain, plain.len() as u64, passphrase, cost)
+            .and_then(|mut s| s.read_to_end(&mut out).map_err(BackupError::Io))
+            .expect("sealing bytes in memory");
+        out
+    }
+
+    pub fn open_cheap(file: &[u8], passphrase: &str) -> Result<Vec<u8>, BackupError> {
+        let mut out = Vec::new();
+        open_within(file, passphrase, &mut out, FUZZ_MEMORY_KIB, FUZZ_PASSES).map(|_| out)
+    }
+}
+
+fn open_within<R: Read, W: Write>(
     mut input: R,
     passphrase: &str,
     out: &mut W,
+    max_memory_kib: u32,
+    max_passes: u32,
 ) -> Result<u64, BackupError> {
     let mut header = [0u8; HEADER_LEN];
     if read_full(&mut input, &mut header)? < HEADER_LEN || !is_sealed(&header) {
@@ -272,8 +312,8 @@ pub fn open<R: Read, W: Write>(
     };
     let salt = &header[21..21 + SALT_LEN];
     if word(21 + SALT_LEN) as usize != CHUNK
-        || cost.memory_kib > MAX_MEMORY_KIB
-        || cost.passes > MAX_PASSES
+        || cost.memory_kib > max_memory_kib
+        || cost.passes > max_passes
         || cost.lanes > MAX_LANES
     {
         return Err(BackupError::Parameters);
@@ -343,24 +383,14 @@ fn read_full<R: Read>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {
 mod tests {
     use super::*;
 
-    /// Cheap costs, so the tests don't spend seconds on key derivation; the header carries them.
-    const TEST_COST: Cost = Cost {
-        memory_kib: 64,
-        passes: 1,
-        lanes: 1,
-    };
-
     fn data(len: usize) -> Vec<u8> {
         (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
     }
 
+    /// Sealed at the fuzz harness's low costs, so the tests don't spend seconds on key derivation;
+    /// the header carries the costs, and `open` takes them.
     fn sealed(plain: &[u8], passphrase: &str) -> Vec<u8> {
-        let mut out = Vec::new();
-        seal_with(plain, plain.len() as u64, passphrase, TEST_COST)
-            .unwrap()
-            .read_to_end(&mut out)
-            .unwrap();
-        out
+        fuzzing::seal_cheap(plain, passphrase)
     }
 
     fn opened(file: &[u8], passphrase: &str) -> Result<Vec<u8>, BackupError> {

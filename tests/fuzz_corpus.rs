@@ -91,6 +91,7 @@ corpus_tests!(
     times,
     cti_form,
     totp_input,
+    backup_open,
     http_api_json,
     http_threecx,
     http_propstack,

@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ringbook::auth::{self, Scope};
+use ringbook::backup::fuzzing as backup;
 use ringbook::contacts::{self, NewContact, NewPhone, PhoneKind};
 use ringbook::http::{self, form_pairs, percent_decode, Method, Request};
 use ringbook::import::{self, Format};
@@ -48,6 +49,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("times", times),
     ("cti_form", cti_form),
     ("totp_input", totp_input),
+    ("backup_open", backup_open),
     ("http_api_json", http_api_json),
     ("http_threecx", http_threecx),
     ("http_propstack", http_propstack),
@@ -338,6 +340,38 @@ pub fn totp_input(data: &[u8]) {
         );
         let _ = totp::verify(&secret, "123456", 1_700_000_000, 0);
     }
+}
+
+/// A backup file from anywhere (a restore's upload, which an admin may have been handed). The first
+/// byte picks what the rest is:
+/// - even: a file to open, which must not panic, whatever its header asks for;
+/// - odd: data to seal, which must open to itself, and must not open once one byte of the sealed
+///   file (chosen by the input) is changed or its last byte is cut.
+///
+/// Keys use the harness's low costs (`backup::fuzzing`); the format is the same.
+pub fn backup_open(data: &[u8]) {
+    const PASS: &str = "blue tram at nine";
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    if mode % 2 == 0 {
+        let _ = backup::open_cheap(rest, PASS);
+        return;
+    }
+    let sealed = backup::seal_cheap(rest, PASS);
+    assert_eq!(
+        backup::open_cheap(&sealed, PASS).expect("a file just sealed opens"),
+        rest
+    );
+    let at = (usize::from(mode) * 131 + rest.len()) % sealed.len();
+    let mut changed = sealed.clone();
+    changed[at] ^= 1;
+    assert!(
+        backup::open_cheap(&changed, PASS).is_err(),
+        "byte {at} of {} changed, and the file still opened",
+        sealed.len()
+    );
+    assert!(backup::open_cheap(&sealed[..sealed.len() - 1], PASS).is_err());
 }
 
 // ---------------------------------------------------------------------------------------------------
