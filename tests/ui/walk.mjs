@@ -3,7 +3,7 @@
 //   node walk.mjs BASE_URL SETUP_CODE API_KEY SCREENSHOT_DIR
 // Exits non-zero with the reason on the first failed step.
 import { chromium } from "playwright-core";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
@@ -54,6 +54,7 @@ const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir()
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   viewport: { width: 1280, height: 800 },
+  acceptDownloads: true,
 });
 try {
   await browser.grantPermissions(["notifications"], { origin: base });
@@ -320,6 +321,17 @@ try {
   await page.fill("input[name=name]", "owner");
   await page.fill("input[name=password]", password);
   await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
+
+  // 15b. A backup: the passphrase twice, and the browser saves an encrypted file named for the day.
+  await page.goto(base + "/settings");
+  await page.fill("#backup input[name=passphrase]", "blue tram at nine");
+  await meterSays("#meter-backup", /^ ?Strong password\.$/, "the backup passphrase has a meter");
+  await page.fill("#backup input[name=passphrase2]", "blue tram at nine");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#backup button[type=submit]")]);
+  const saved = join(shots, "..", "backup.rbk");
+  await download.saveAs(saved);
+  check(/^ringbook-backup-\d{4}-\d{2}-\d{2}\.rbk$/.test(download.suggestedFilename()), "the backup is named for the day: " + download.suggestedFilename());
+  check(readFileSync(saved).subarray(0, 8).toString() === "RBBACKUP", "the saved backup is encrypted");
 
   // 16. A phone-sized viewport: nothing is wider than the screen.
   await page.setViewportSize({ width: 390, height: 844 });
