@@ -121,14 +121,14 @@ fn quote(name: &str) -> String {
 /// Replaces every row of the live database with the rows of the checked backup at `path`, in one
 /// transaction of the writer. The file must have passed [`check`].
 ///
-/// It is a repeatable job (it only writes, and running it again gives the same rows), so it runs
-/// without a savepoint of its own: a savepoint's sub-journal keeps the old content of every page the
-/// job changes, in memory (`temp_store=MEMORY`), and replacing every row changes every page. With
-/// it, restoring a 143 MB backup took the server to 190 MB of resident memory, and a backup of a few
-/// hundred MB would have met the service's 512 MB limit.
+/// It runs alone ([`super::writer::Writer::write_alone`]), without a savepoint: a savepoint's
+/// sub-journal keeps the old content of every page its job changes, in memory
+/// (`temp_store=MEMORY`), and replacing every row changes every page. In a savepoint, restoring a
+/// 143 MB backup took the server to 190 MB of resident memory, and a backup of a few hundred MB
+/// would have met the service's 512 MB limit.
 pub fn apply(store: &Store, path: &Path) -> Result<()> {
     let path = path.to_path_buf();
-    store.writer().write_repeatable(move |tx| {
+    store.writer().write_alone(move |tx| {
         let src = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,

@@ -11,6 +11,9 @@
 //! without savepoints; if one fails, the writer rolls the whole batch back and runs it again with a
 //! savepoint per job. Call events take that path: a savepoint copies every page a job touches into
 //! its sub-journal, which was a fifth of the writer's work per event, and an event that fails is rare.
+//! A job that changes most of the database (a restore) runs *alone* ([`Writer::write_alone`]): in a
+//! transaction of its own and without a savepoint, whose sub-journal would hold every page it
+//! changes in memory.
 //!
 //! Draining the queue batches well only when jobs pile up while a batch is written. Jobs that arrive
 //! spread out, such as a PBX's call events at a thousand a second, each found the writer idle and got
@@ -73,7 +76,13 @@ enum Job {
     Once(Box<dyn FnOnce(&Connection) -> Reply + Send>),
     /// May run again after a rollback; see the module docs.
     Repeatable(Box<dyn Repeat>),
+    /// Runs in a transaction of its own, without a savepoint; see [`Writer::write_alone`]. Says
+    /// whether it succeeded, so a failure can be rolled back.
+    Alone(Alone),
 }
+
+/// See [`Job::Alone`].
+type Alone = Box<dyn FnOnce(&Connection) -> (Reply, bool) + Send>;
 
 /// A repeatable job: `run` may be called more than once, each time on a transaction where its
 /// previous run's writes were rolled back; `finish` replies once, after COMMIT.
@@ -246,6 +255,29 @@ impl Writer {
         self.tx.send(job).map_err(|_| StoreError::WriterGone)
     }
 
+    /// Runs `f` in a transaction of its own, without a savepoint, and returns its result after
+    /// COMMIT; if `f` fails, the transaction is rolled back. For a job that changes most of the
+    /// database, such as a restore: a savepoint keeps the old content of every page its job changes
+    /// in memory (`temp_store=MEMORY`), as much memory as the database is large. A batch that is
+    /// under way when it arrives commits first without it.
+    pub fn write_alone<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        wait(|reply| {
+            let job = Job::Alone(Box::new(move |conn: &Connection| {
+                let outcome = f(conn);
+                let ok = outcome.is_ok();
+                let reply: Reply = Box::new(move |commit: std::result::Result<(), String>| {
+                    reply(settle(outcome, commit))
+                });
+                (reply, ok)
+            }));
+            self.tx.send(job).map_err(|_| StoreError::WriterGone)
+        })
+    }
+
     /// [`Writer::write`] for a repeatable job (see [`Writer::submit_repeatable`]).
     pub fn write_repeatable<T, F>(&self, f: F) -> Result<T>
     where
@@ -322,12 +354,14 @@ fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats, max_batch: usiz
             match first {
                 Job::Once(job) => job(&conn)(Err(e.to_string())),
                 Job::Repeatable(job) => job.finish(Err(e.to_string())),
+                Job::Alone(job) => job(&conn).0(Err(e.to_string())),
             }
             continue;
         }
         // Repeatable jobs skip their savepoints while every job of the batch is repeatable.
         let optimistic = matches!(first, Job::Repeatable(_));
         let mut failed = false;
+        let mut alone_failed = false;
         let mut job = Some(first);
         while let Some(j) = job.take() {
             match j {
@@ -335,6 +369,12 @@ fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats, max_batch: usiz
                 Job::Repeatable(mut r) => {
                     failed = !r.run(&conn, !optimistic);
                     batch.push(Ran::Repeatable(r));
+                }
+                Job::Alone(f) => {
+                    let (reply, ok) = f(&conn);
+                    batch.push(Ran::Once(reply));
+                    alone_failed = !ok;
+                    break;
                 }
             }
             if (optimistic && failed) || batch.len() >= max_batch {
@@ -347,16 +387,25 @@ fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats, max_batch: usiz
                 }
                 (Err(_), _) => None,
             };
-            // A job that can't run again would be lost if the batch had to be rolled back.
-            if optimistic && matches!(job, Some(Job::Once(_))) {
+            // A job that can't run again would be lost if the batch had to be rolled back; a job
+            // that runs alone starts the next batch.
+            if (optimistic && matches!(job, Some(Job::Once(_))))
+                || matches!(job, Some(Job::Alone(_)))
+            {
                 next = job.take();
             }
         }
         if optimistic && failed {
             rerun_with_savepoints(&conn, &mut batch);
         }
-        let commit = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
-        if let Err(why) = &commit {
+        let commit = if alone_failed {
+            // Without a savepoint the failed job's writes are in the transaction: undo them all.
+            let _ = conn.execute_batch("ROLLBACK");
+            Err("the write failed and was rolled back".to_string())
+        } else {
+            conn.execute_batch("COMMIT").map_err(|e| e.to_string())
+        };
+        if let (Err(why), false) = (&commit, alone_failed) {
             log::error!("a batch of {} writes failed to commit: {why}", batch.len());
             let _ = conn.execute_batch("ROLLBACK");
         }
@@ -587,6 +636,69 @@ mod tests {
         // a and b ran once without savepoints and again after the rollback; c came after the failure.
         let counts: Vec<usize> = runs.iter().map(|r| r.load(Ordering::SeqCst)).collect();
         assert_eq!(counts, [2, 2, 1]);
+    }
+
+    #[test]
+    fn a_job_alone_gets_a_transaction_of_its_own_without_a_savepoint() {
+        let writer = writer_over_a_table();
+        // Hold the writer so that an insert, the lone job and another insert queue up behind it.
+        let (started_tx, started) = bounded(1);
+        let (release, released) = bounded::<()>(1);
+        let (done_tx, done) = unbounded();
+        let hold_done = done_tx.clone();
+        writer
+            .submit(
+                move |conn| {
+                    started_tx.send(()).unwrap();
+                    released.recv().unwrap();
+                    insert(conn, 1)
+                },
+                move |r| hold_done.send(r.is_ok()).unwrap(),
+            )
+            .unwrap();
+        started.recv().unwrap();
+        submit_insert(&writer, 2, &done_tx);
+        let lone = {
+            let writer = writer.clone();
+            thread::spawn(move || {
+                writer.write_alone(|conn| {
+                    // Inside a savepoint named `job` this would release it.
+                    let in_savepoint = conn.execute_batch("RELEASE job").is_ok();
+                    insert(conn, 3)?;
+                    Ok(in_savepoint)
+                })
+            })
+        };
+        while writer.tx.len() < 2 {
+            thread::yield_now();
+        }
+        submit_insert(&writer, 4, &done_tx);
+        let before = commits(&writer);
+        release.send(()).unwrap();
+        assert!(
+            !lone.join().unwrap().unwrap(),
+            "the lone job ran in a savepoint"
+        );
+        for _ in 0..3 {
+            assert!(done.recv().unwrap());
+        }
+        // The held batch with 2, the lone job, then 4: three commits.
+        assert_eq!(commits(&writer) - before, 3);
+
+        // A lone job that fails leaves nothing behind, and the writer carries on.
+        let err = writer.write_alone(|conn| {
+            insert(conn, 5)?;
+            insert(conn, 1)
+        });
+        assert!(err.is_err());
+        let stored: Vec<i64> = writer
+            .write(|conn| {
+                let mut st = conn.prepare("SELECT x FROM t ORDER BY x")?;
+                let xs = st.query_map([], |r| r.get(0))?;
+                Ok(xs.collect::<rusqlite::Result<Vec<i64>>>()?)
+            })
+            .unwrap();
+        assert_eq!(stored, [1, 2, 3, 4]);
     }
 
     #[test]
