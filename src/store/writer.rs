@@ -482,23 +482,30 @@ mod tests {
         Writer::spawn_paced(conn, MAX_BATCH, pacing)
     }
 
-    /// Holds the writer in a job until `jobs` more are queued behind it, so they share a batch.
-    fn batch_together(writer: &Writer, jobs: std::ops::Range<i64>) {
+    /// Starts a job that inserts `x` once it is released, and returns when the writer is in it: jobs
+    /// queued meanwhile wait behind it. `done` hears whether it committed.
+    fn hold(writer: &Writer, x: i64, done: &Sender<bool>) -> Sender<()> {
         let (started_tx, started) = bounded(1);
         let (release, released) = bounded::<()>(1);
-        let (done_tx, done) = unbounded();
-        let hold_done = done_tx.clone();
+        let done = done.clone();
         writer
             .submit(
                 move |conn| {
                     started_tx.send(()).unwrap();
                     released.recv().unwrap();
-                    insert(conn, -1_000_000 - jobs.start)
+                    insert(conn, x)
                 },
-                move |r| hold_done.send(r.is_ok()).unwrap(),
+                move |r| done.send(r.is_ok()).unwrap(),
             )
             .unwrap();
         started.recv().unwrap();
+        release
+    }
+
+    /// Holds the writer in a job until `jobs` more are queued behind it, so they share a batch.
+    fn batch_together(writer: &Writer, jobs: std::ops::Range<i64>) {
+        let (done_tx, done) = unbounded();
+        let release = hold(writer, -1_000_000 - jobs.start, &done_tx);
         let n = jobs.end - jobs.start + 1;
         for x in jobs {
             submit_insert(writer, x, &done_tx);
@@ -642,21 +649,8 @@ mod tests {
     fn a_job_alone_gets_a_transaction_of_its_own_without_a_savepoint() {
         let writer = writer_over_a_table();
         // Hold the writer so that an insert, the lone job and another insert queue up behind it.
-        let (started_tx, started) = bounded(1);
-        let (release, released) = bounded::<()>(1);
         let (done_tx, done) = unbounded();
-        let hold_done = done_tx.clone();
-        writer
-            .submit(
-                move |conn| {
-                    started_tx.send(()).unwrap();
-                    released.recv().unwrap();
-                    insert(conn, 1)
-                },
-                move |r| hold_done.send(r.is_ok()).unwrap(),
-            )
-            .unwrap();
-        started.recv().unwrap();
+        let release = hold(&writer, 1, &done_tx);
         submit_insert(&writer, 2, &done_tx);
         let lone = {
             let writer = writer.clone();
