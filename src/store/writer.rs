@@ -527,6 +527,17 @@ mod tests {
             .unwrap();
     }
 
+    /// Every `x` in the table, in order.
+    fn stored(writer: &Writer) -> Vec<i64> {
+        writer
+            .write(|conn| {
+                let mut st = conn.prepare("SELECT x FROM t ORDER BY x")?;
+                let xs = st.query_map([], |r| r.get(0))?;
+                Ok(xs.collect::<rusqlite::Result<Vec<i64>>>()?)
+            })
+            .unwrap()
+    }
+
     fn commits(writer: &Writer) -> u64 {
         writer.stats().commits.load(Ordering::SeqCst)
     }
@@ -632,14 +643,7 @@ mod tests {
             outcomes,
             [("a", true), ("b", false), ("c", true), ("once", true)]
         );
-        let stored: Vec<i64> = writer
-            .write(|conn| {
-                let mut st = conn.prepare("SELECT x FROM t ORDER BY x")?;
-                let xs = st.query_map([], |r| r.get(0))?;
-                Ok(xs.collect::<rusqlite::Result<Vec<i64>>>()?)
-            })
-            .unwrap();
-        assert_eq!(stored, [0, 1, 3, 4]);
+        assert_eq!(stored(&writer), [0, 1, 3, 4]);
         // a and b ran once without savepoints and again after the rollback; c came after the failure.
         let counts: Vec<usize> = runs.iter().map(|r| r.load(Ordering::SeqCst)).collect();
         assert_eq!(counts, [2, 2, 1]);
@@ -685,14 +689,7 @@ mod tests {
             insert(conn, 1)
         });
         assert!(err.is_err());
-        let stored: Vec<i64> = writer
-            .write(|conn| {
-                let mut st = conn.prepare("SELECT x FROM t ORDER BY x")?;
-                let xs = st.query_map([], |r| r.get(0))?;
-                Ok(xs.collect::<rusqlite::Result<Vec<i64>>>()?)
-            })
-            .unwrap();
-        assert_eq!(stored, [1, 2, 3, 4]);
+        assert_eq!(stored(&writer), [1, 2, 3, 4]);
     }
 
     #[test]
