@@ -173,21 +173,20 @@ fn by_digits_tail_or_main(
     if let Some(e164) = n.e164() {
         let s = e164.as_str();
         // Strip 1..=ext_max trailing digits; a main number often ends in 0 where the extension was.
-        for k in 1..=model.ext_max {
-            if s.len() < k + 7 {
-                break;
-            }
-            let (base, ext) = s.split_at(s.len() - k);
-            for candidate in [base.to_string(), format!("{base}0")] {
-                let hits = reader.phones_by_e164(&candidate)?;
-                if !hits.is_empty() {
-                    let why = format!(
-                        "{e164} looks like extension {ext} of the contact's main number {} ({candidate})",
-                        "{raw}"
-                    );
-                    return resolve(reader, hits, Rule::DidToMain, &why);
-                }
-            }
+        let mut candidates = Vec::with_capacity(2 * model.ext_max);
+        for k in (1..=model.ext_max).take_while(|k| s.len() >= k + 7) {
+            let base = &s[..s.len() - k];
+            candidates.push(base.to_string());
+            candidates.push(format!("{base}0"));
+        }
+        let tried: Vec<&str> = candidates.iter().map(String::as_str).collect();
+        if let Some((i, hits)) = reader.phones_by_first_e164(&tried)? {
+            let (candidate, ext) = (tried[i], &s[s.len() - (i / 2 + 1)..]);
+            let why = format!(
+                "{e164} looks like extension {ext} of the contact's main number {} ({candidate})",
+                "{raw}"
+            );
+            return resolve(reader, hits, Rule::DidToMain, &why);
         }
     }
     Ok(Vec::new())
