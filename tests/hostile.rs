@@ -846,6 +846,34 @@ fn secrets_never_reach_the_log() {
 
 /// ASVS V2.2.1: after 10 failed logins from one address, even the right password is refused (429)
 /// until the window has passed, and no session is handed out.
+/// Logins on several connections at once leave no memory behind. A login's password hash takes
+/// 19 MiB; glibc used to keep such a block in the arena of every worker that had hashed one, and
+/// 16 logins on 4 connections left the server at 134 MB resident instead of 18.
+#[test]
+fn logins_on_many_workers_leave_no_memory_behind() {
+    let db = Db::new("hostile-login-memory");
+    db.cli_with_stdin(
+        &["user", "add", "owner", "--role", "admin"],
+        "correct horse battery\n",
+    );
+    let srv = Server::start(db);
+    let pid = srv.child.id();
+    login(&srv);
+    let (_, before) = threads_and_rss(pid);
+    for _ in 0..4 {
+        thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| login(&srv));
+            }
+        });
+    }
+    let (_, after) = threads_and_rss(pid);
+    assert!(
+        after < before + 16 * 1024,
+        "16 logins took the server from {before} KiB to {after} KiB resident"
+    );
+}
+
 #[test]
 fn login_attempts_are_limited_per_address() {
     const PASSWORD: &str = "correct horse battery";

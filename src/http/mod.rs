@@ -322,6 +322,7 @@ pub fn serve(
     store: Store,
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<(), String> {
+    return_large_blocks();
     let listener = listener::bind(config.listen, config.io_timeout)
         .map_err(|e| format!("ringbook could not listen on {}: {e}", config.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
@@ -454,6 +455,23 @@ fn lower_priority() {
             "page worker keeps normal priority: {}",
             io::Error::last_os_error()
         );
+    }
+}
+
+/// Makes every block of 1 MiB or more its own mapping, returned to the OS when freed. glibc starts
+/// out that way from 128 KiB, but once such a block is freed it raises the limit to that block's
+/// size, and from then on blocks that large come from the arena of the thread that asks and stay
+/// there. A login's password hash needs 19 MiB, so each worker that had handled a login kept 19 MiB
+/// for good: 16 logins on 4 connections left the server at 134 MB resident instead of 18. A fixed
+/// limit turns the raising off. Blocks this large are rare (password hashes, a backup's key), so
+/// mapping each costs nothing a lookup would notice.
+fn return_large_blocks() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's tunables; a failure leaves them as they were.
+    unsafe {
+        if libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20) == 0 {
+            log::debug!("the allocator keeps its own limit for mapped blocks");
+        }
     }
 }
 
