@@ -43,7 +43,6 @@ fn upload(srv: &Server, c: &Client, body: &[u8]) -> Response {
     )
 }
 
-/// The server's peak resident memory so far (VmHWM), in KiB.
 /// Starts the server's peak-memory count afresh from its present size (Linux's `clear_refs` 5), so
 /// what an upload costs isn't hidden under an earlier peak, such as the download's key derivation.
 fn reset_peak(srv: &Server) {
@@ -51,6 +50,7 @@ fn reset_peak(srv: &Server) {
         .expect("reset the peak resident size in /proc/<pid>/clear_refs");
 }
 
+/// The server's peak resident memory so far (VmHWM), in KiB.
 fn peak_kib(srv: &Server) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{}/status", srv.child.id())).unwrap();
     status
