@@ -179,9 +179,8 @@ fn by_digits_tail_or_main(
             candidates.push(base.to_string());
             candidates.push(format!("{base}0"));
         }
-        let tried: Vec<&str> = candidates.iter().map(String::as_str).collect();
-        if let Some((i, hits)) = reader.phones_by_first_e164(&tried)? {
-            let (candidate, ext) = (tried[i], &s[s.len() - (i / 2 + 1)..]);
+        if let Some((i, hits)) = reader.phones_by_first_e164(&candidates)? {
+            let (candidate, ext) = (&candidates[i], &s[s.len() - (i / 2 + 1)..]);
             let why = format!(
                 "{e164} looks like extension {ext} of the contact's main number {} ({candidate})",
                 "{raw}"

@@ -221,7 +221,7 @@ impl Reader {
     /// the instructions of such a lookup (callgrind, 2,000 numbers against 1M contacts).
     pub fn phones_by_first_e164(
         &self,
-        candidates: &[&str],
+        candidates: &[String],
     ) -> Result<Option<(usize, Vec<PhoneHit>)>> {
         if candidates.is_empty() {
             return Ok(None);
