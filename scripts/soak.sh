@@ -85,7 +85,9 @@ for t in $(seq 10 10 "$SECONDS_TOTAL"); do
     [ "$kb" -gt "$max_kb" ] && max_kb=$kb
     samples+="| $t | $(python3 -c "print(round($kb / 1024, 1))") | $threads |\n"
 done
-wait "$LOOKUPS" "$EVENTS" "$BROWSE"
+for job in "$LOOKUPS:lookups" "$EVENTS:call events" "$BROWSE:browser"; do
+    wait "${job%%:*}" || { echo "soak: FAILED: the ${job#*:} load stopped with an error" >&2; exit 1; }
+done
 end_kb=$(status_field VmRSS:)
 sleep 2
 held_kb=$(status_field VmRSS:)
