@@ -72,8 +72,9 @@ type Reply = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
 
 /// A job as the writer thread receives it.
 enum Job {
-    /// Runs once, in its own savepoint; what it returns replies after COMMIT.
-    Once(Box<dyn FnOnce(&Connection) -> Reply + Send>),
+    /// Runs once, in its own savepoint; what it returns replies after COMMIT. Given no connection
+    /// (no transaction could begin) it doesn't run, and its reply only passes the failure on.
+    Once(Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>),
     /// May run again after a rollback; see the module docs.
     Repeatable(Box<dyn Repeat>),
     /// Runs in a transaction of its own, without a savepoint; see [`Writer::write_alone`]. Says
@@ -81,8 +82,8 @@ enum Job {
     Alone(Alone),
 }
 
-/// See [`Job::Alone`].
-type Alone = Box<dyn FnOnce(&Connection) -> (Reply, bool) + Send>;
+/// See [`Job::Alone`]; like [`Job::Once`], it doesn't run without a connection.
+type Alone = Box<dyn FnOnce(Option<&Connection>) -> (Reply, bool) + Send>;
 
 /// A repeatable job: `run` may be called more than once, each time on a transaction where its
 /// previous run's writes were rolled back; `finish` replies once, after COMMIT.
@@ -116,19 +117,20 @@ where
     }
 
     fn finish(self: Box<Self>, commit: std::result::Result<(), String>) {
-        let outcome = self.outcome.unwrap_or(Err(StoreError::WriterGone));
-        (self.done)(settle(outcome, commit))
+        (self.done)(settle(self.outcome, commit))
     }
 }
 
 /// A job's result once its batch's COMMIT returned: a write that COMMIT failed to save is an error.
-fn settle<T>(outcome: Result<T>, commit: std::result::Result<(), String>) -> Result<T> {
+/// `None` is a job that never ran, because its transaction could not begin.
+fn settle<T>(outcome: Option<Result<T>>, commit: std::result::Result<(), String>) -> Result<T> {
     match (outcome, commit) {
-        (Ok(v), Ok(())) => Ok(v),
-        (Err(e), _) => Err(e),
-        (Ok(_), Err(why)) => Err(StoreError::Invalid(format!(
+        (Some(Ok(v)), Ok(())) => Ok(v),
+        (Some(Err(e)), _) => Err(e),
+        (_, Err(why)) => Err(StoreError::Invalid(format!(
             "the write was not saved: {why}"
         ))),
+        (None, Ok(())) => Err(StoreError::WriterGone),
     }
 }
 
@@ -231,8 +233,8 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
         D: FnOnce(Result<T>) + Send + 'static,
     {
-        let job = Job::Once(Box::new(move |conn: &Connection| {
-            let outcome = in_savepoint(conn, f);
+        let job = Job::Once(Box::new(move |conn: Option<&Connection>| -> Reply {
+            let outcome = conn.map(|conn| in_savepoint(conn, f));
             Box::new(move |commit: std::result::Result<(), String>| done(settle(outcome, commit)))
         }));
         self.tx.send(job).map_err(|_| StoreError::WriterGone)
@@ -266,9 +268,9 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         wait(|reply| {
-            let job = Job::Alone(Box::new(move |conn: &Connection| {
-                let outcome = f(conn);
-                let ok = outcome.is_ok();
+            let job = Job::Alone(Box::new(move |conn: Option<&Connection>| {
+                let outcome = conn.map(f);
+                let ok = matches!(outcome, Some(Ok(_)));
                 let reply: Reply = Box::new(move |commit: std::result::Result<(), String>| {
                     reply(settle(outcome, commit))
                 });
@@ -351,10 +353,12 @@ fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats, max_batch: usiz
         let fill_to = last_batch.max(2);
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             log::error!("the writer could not start a transaction: {e}");
+            // The job doesn't run: outside a transaction its writes would commit on their own while
+            // its caller heard that the write failed.
             match first {
-                Job::Once(job) => job(&conn)(Err(e.to_string())),
+                Job::Once(job) => job(None)(Err(e.to_string())),
                 Job::Repeatable(job) => job.finish(Err(e.to_string())),
-                Job::Alone(job) => job(&conn).0(Err(e.to_string())),
+                Job::Alone(job) => job(None).0(Err(e.to_string())),
             }
             continue;
         }
@@ -365,13 +369,13 @@ fn run(conn: Connection, rx: Receiver<Job>, stats: &WriterStats, max_batch: usiz
         let mut job = Some(first);
         while let Some(j) = job.take() {
             match j {
-                Job::Once(f) => batch.push(Ran::Once(f(&conn))),
+                Job::Once(f) => batch.push(Ran::Once(f(Some(&conn)))),
                 Job::Repeatable(mut r) => {
                     failed = !r.run(&conn, !optimistic);
                     batch.push(Ran::Repeatable(r));
                 }
                 Job::Alone(f) => {
-                    let (reply, ok) = f(&conn);
+                    let (reply, ok) = f(Some(&conn));
                     batch.push(Ran::Once(reply));
                     alone_failed = !ok;
                     break;
@@ -647,6 +651,41 @@ mod tests {
         // a and b ran once without savepoints and again after the rollback; c came after the failure.
         let counts: Vec<usize> = runs.iter().map(|r| r.load(Ordering::SeqCst)).collect();
         assert_eq!(counts, [2, 2, 1]);
+    }
+
+    /// A job whose transaction can't begin is told so and never runs: outside a transaction its
+    /// writes would commit on their own while its caller heard that the write failed.
+    #[test]
+    fn a_job_whose_transaction_cannot_begin_does_not_run() {
+        let dir = crate::store::test_dir("writer-begin");
+        let path = dir.join("t.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t(x INTEGER UNIQUE)")
+            .unwrap();
+        conn.busy_timeout(Duration::from_millis(50)).unwrap();
+        let writer = Writer::spawn_paced(conn, MAX_BATCH, Pacing::default());
+        // Another connection holds the write lock; each job would end that transaction first, so
+        // that its own write could go through if it ran.
+        let locked = || {
+            let lock = Connection::open(&path).unwrap();
+            lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+            lock
+        };
+        let lock = locked();
+        let once = writer.write(move |conn| {
+            lock.execute_batch("COMMIT")?;
+            insert(conn, 1)
+        });
+        assert!(once.is_err(), "{once:?}");
+        let lock = locked();
+        let alone = writer.write_alone(move |conn| {
+            lock.execute_batch("COMMIT")?;
+            insert(conn, 2)
+        });
+        assert!(alone.is_err(), "{alone:?}");
+        assert_eq!(stored(&writer), Vec::<i64>::new());
+        drop(writer);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
