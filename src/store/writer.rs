@@ -74,13 +74,16 @@ type Reply = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
 enum Job {
     /// Runs once, in its own savepoint; what it returns replies after COMMIT. Given no connection
     /// (no transaction could begin) it doesn't run, and its reply only passes the failure on.
-    Once(Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>),
+    Once(Once),
     /// May run again after a rollback; see the module docs.
     Repeatable(Box<dyn Repeat>),
     /// Runs in a transaction of its own, without a savepoint; see [`Writer::write_alone`]. Says
     /// whether it succeeded, so a failure can be rolled back.
     Alone(Alone),
 }
+
+/// See [`Job::Once`].
+type Once = Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>;
 
 /// See [`Job::Alone`]; like [`Job::Once`], it doesn't run without a connection.
 type Alone = Box<dyn FnOnce(Option<&Connection>) -> (Reply, bool) + Send>;
