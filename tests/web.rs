@@ -429,15 +429,15 @@ fn the_event_stream_announces_incoming_calls_but_not_outbound_ones() {
 }
 
 /// The browser walk-through in headless Chromium (tests/ui/walk.mjs): setup with the password
-/// meter, login, a notification for
-/// an incoming call and its click, comment and handling, a contact from an unknown caller, escaping,
-/// CSRF refusal and the report chart; the live pop-up and its screen-pop actions (create from an
-/// unknown caller, open a known one, opening by itself only while the user isn't typing), the name
-/// search, the missed-call assignment and bulk handling, sync status with a failing webhook and an
-/// outbox skip, a staff user who sees only her extension's calls, an encrypted backup download,
-/// every main page on a 390 px
-/// phone without sideways overflow, and a second factor with its recovery codes. Screenshots go to test-output/screenshots/. Needs Debian's
-/// `chromium` and `npm ci` in tests/ui (scripts/test.sh does both); skipped with a note otherwise.
+/// meter, login, a notification for an incoming call and its click, comment and handling, a contact
+/// from an unknown caller, escaping, CSRF refusal and the report chart; the live pop-up and its
+/// screen-pop actions (create from an unknown caller, open a known one, opening by itself only while
+/// the user isn't typing), the name search, the missed-call assignment and bulk handling, sync
+/// status with a failing webhook and an outbox skip, a staff user who sees only her extension's
+/// calls, an encrypted backup download, every main page on a 390 px phone without sideways
+/// overflow, and a second factor with its recovery codes. Screenshots go to
+/// test-output/screenshots/. Needs Debian's `chromium` and `npm ci` in tests/ui (scripts/test.sh
+/// does both); skipped with a note otherwise.
 #[test]
 fn browser_walk_through() {
     let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui");
