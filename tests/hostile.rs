@@ -177,6 +177,85 @@ fn idle_connections_are_closed_after_the_io_timeout() {
     assert!(buf.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
 }
 
+/// A flood of connections that uses up the process's file descriptors must not leave ringbook running
+/// but deaf. tiny_http's accept thread ends its loop when `accept` fails (the workers hear that and
+/// exit), but panics when the descriptor after it, its clone of the stream, is the one missing; then
+/// the listener is closed, the process lives on, and a service manager never restarts it. Which of
+/// the two happens depends on whether the limit leaves an odd or even number free, so two limits one
+/// apart are tried. Either way the process must exit with status 70, so the service restarts it.
+#[test]
+fn a_server_out_of_file_descriptors_exits_for_its_supervisor_instead_of_going_deaf() {
+    for limit in [128, 129] {
+        let db = Db::new("hostile-nofile");
+        db.ok(&["settings", "set", "web.https_port", "0"]);
+        let addr = format!("127.0.0.1:{}", free_port());
+        let log = db.dir.path().join("server.log");
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -n {limit} && exec \"$0\" --db \"$1\" --listen {addr}"
+            ))
+            .arg(BIN)
+            .arg(&db.path)
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let healthz = || -> bool {
+            let Ok(mut s) = TcpStream::connect(&addr) else {
+                return false;
+            };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: r\r\nConnection: close\r\n\r\n");
+            let mut text = String::new();
+            let _ = s.read_to_string(&mut text);
+            text.starts_with("HTTP/1.1 200")
+        };
+        let up = Instant::now();
+        while !healthz() {
+            assert!(
+                up.elapsed() < Duration::from_secs(20),
+                "limit {limit}: never up"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+        // Each held connection takes two of the server's descriptors; 200 are more than 128 allow.
+        let mut held = Vec::new();
+        for _ in 0..200 {
+            match TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(1)) {
+                Ok(s) => held.push(s),
+                Err(_) => break,
+            }
+        }
+        let flood = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if flood.elapsed() > Duration::from_secs(10) {
+                let answers = healthz();
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "limit {limit}: after {} connections the server still runs 10 s later \
+                     (answering /healthz: {answers}); log:\n{}",
+                    held.len(),
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        assert_eq!(status.code(), Some(70), "limit {limit}; log:\n{text}");
+        assert!(
+            text.contains("the HTTP server stopped")
+                || text.contains("exiting so that the service manager restarts ringbook"),
+            "limit {limit}: the log does not say why ringbook stopped:\n{text}"
+        );
+    }
+}
+
 /// Many connections opened at once, as when a ring group's phones all look the caller up on the first
 /// ring. tiny_http's pool can queue some of them, and before the listener's heartbeat sent bursts the
 /// last of 64 waited up to 3 s (in 4 of 10 fresh servers). The queueing is a race, so the test runs

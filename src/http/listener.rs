@@ -18,7 +18,16 @@
 //! sends a burst per tick ([`BURST`]). It can't see tiny_http's queue, but a thread that takes a queued
 //! keep-alive connection stays with it, so each heartbeat then leaves one more thread behind: a tick
 //! that finds the process with more threads than the last one sends a burst.
+//!
+//! The heartbeat also notices a third flaw. When the process is out of file descriptors or threads,
+//! tiny_http's accept thread either ends its loop (which the workers hear, and exit on) or panics on
+//! an `unwrap` (its stream clone or its pool's `thread::spawn`), which nobody hears: the listener is
+//! closed and the process lives on, deaf, so a service manager never restarts it. A flood of about
+//! 500 connections under a limit of 1,024 descriptors did that (each connection takes two). A
+//! heartbeat that is refused means nothing listens any more, so the process exits with status 70,
+//! as the workers do when the accept loop ends, and the service manager starts it again.
 
+use std::io::ErrorKind;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
@@ -41,8 +50,14 @@ pub fn bind(addr: SocketAddr, io_timeout: Duration) -> std::io::Result<TcpListen
 /// threads close at once. An idle server's thread count holds still, so it sends one per tick.
 const BURST: usize = 16;
 
+/// Heartbeats refused in a row before the process gives up on its listener. A loopback connection is
+/// refused only when no socket listens on the port (a full accept queue drops it instead, and the
+/// connect times out), so one would do; three rule out anything fleeting at the cost of two ticks.
+const DEAF_AFTER: u32 = 3;
+
 /// Opens and closes a connection to the listener every `every`, so that `accept()` never waits as long
-/// as the inherited timeout, and [`BURST`] of them while the process gains threads.
+/// as the inherited timeout, and [`BURST`] of them while the process gains threads. Exits the process
+/// once the listener refuses [`DEAF_AFTER`] of them in a row.
 pub fn keep_accept_alive(local: SocketAddr, every: Duration) {
     let target = match local {
         SocketAddr::V4(a) if a.ip().is_unspecified() => {
@@ -57,15 +72,35 @@ pub fn keep_accept_alive(local: SocketAddr, every: Duration) {
         .name("accept-keepalive".into())
         .spawn(move || {
             let mut threads = thread_count();
+            let mut refused = 0;
             loop {
                 thread::sleep(every);
                 let now = thread_count();
                 let heartbeats = if now > threads { BURST } else { 1 };
                 threads = now;
                 for _ in 0..heartbeats {
-                    if let Err(e) = TcpStream::connect_timeout(&target, Duration::from_secs(2)) {
-                        log::warn!("the listener's keep-alive connection to {target} failed: {e}");
-                        break;
+                    match TcpStream::connect_timeout(&target, Duration::from_secs(2)) {
+                        Ok(_) => refused = 0,
+                        Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+                            refused += 1;
+                            if refused >= DEAF_AFTER {
+                                log::error!(
+                                    "nothing accepts connections on {target} any more: the HTTP \
+                                     library's accept thread has ended (most likely the process \
+                                     ran out of file descriptors or threads under a flood of \
+                                     connections); exiting so that the service manager restarts \
+                                     ringbook"
+                                );
+                                std::process::exit(70);
+                            }
+                            break;
+                        }
+                        Err(e) => {
+                            log::warn!(
+                                "the listener's keep-alive connection to {target} failed: {e}"
+                            );
+                            break;
+                        }
                     }
                 }
             }

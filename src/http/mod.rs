@@ -326,8 +326,6 @@ pub fn serve(
     let listener = listener::bind(config.listen, config.io_timeout)
         .map_err(|e| format!("ringbook could not listen on {}: {e}", config.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let server = tiny_http::Server::from_listener(listener, None).map_err(|e| e.to_string())?;
-    listener::keep_accept_alive(local, HEARTBEAT);
     log::info!(
         "ringbook listening on http://{local}/ with {} workers",
         config.workers
@@ -371,12 +369,18 @@ pub fn serve(
             })
             .map_err(|e| e.to_string())?;
     }
+    let ctxs = (0..config.workers)
+        .map(|_| Ctx::new(app.clone()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("a worker could not open the database: {e}"))?;
+    // Connections wait in the listen queue until every worker holds its database connection: a
+    // flood that arrived first could otherwise take the descriptors a worker still needs.
+    let server = tiny_http::Server::from_listener(listener, None).map_err(|e| e.to_string())?;
+    listener::keep_accept_alive(local, HEARTBEAT);
     let server = Arc::new(server);
     let mut handles = Vec::new();
-    for i in 0..config.workers {
-        let (server, app, to_pages) = (server.clone(), app.clone(), to_pages.clone());
-        let mut ctx =
-            Ctx::new(app).map_err(|e| format!("a worker could not open the database: {e}"))?;
+    for (i, mut ctx) in ctxs.into_iter().enumerate() {
+        let (server, to_pages) = (server.clone(), to_pages.clone());
         let h = thread::Builder::new()
             .name(format!("http-{i}"))
             .spawn(move || worker(&server, &mut ctx, &to_pages))
