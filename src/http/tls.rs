@@ -36,6 +36,9 @@ use crate::store::{self, Reader, Store};
 
 /// Most TLS connections served at once (each holds two threads). More are closed at once.
 pub const MAX_CONNECTIONS: usize = 128;
+
+/// The pause after a failed `accept`, such as one out of file descriptors.
+const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 /// How often a copy thread wakes to check whether the connection has gone idle.
 const POLL: Duration = Duration::from_secs(5);
 /// The header the server sets on requests that arrived over TLS (lower case, as `Request` keeps
@@ -363,7 +366,10 @@ pub fn start(
                 let client = match conn {
                     Ok(c) => c,
                     Err(e) => {
+                        // Out of descriptors, `accept` fails at once and the connection stays
+                        // queued: without a pause this loop would spin on it.
                         log::debug!("an HTTPS connection could not be accepted: {e}");
+                        thread::sleep(ACCEPT_RETRY);
                         continue;
                     }
                 };
