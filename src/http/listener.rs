@@ -96,6 +96,9 @@ pub fn keep_accept_alive(local: SocketAddr, every: Duration) {
                             break;
                         }
                         Err(e) => {
+                            // Not "in a row" any more: a timeout means a full listen queue, which
+                            // only a listener has.
+                            refused = 0;
                             log::warn!(
                                 "the listener's keep-alive connection to {target} failed: {e}"
                             );
