@@ -22,10 +22,10 @@
 //! The heartbeat also notices a third flaw. When the process is out of file descriptors or threads,
 //! tiny_http's accept thread either ends its loop (which the workers hear, and exit on) or panics on
 //! an `unwrap` (its stream clone or its pool's `thread::spawn`), which nobody hears: the listener is
-//! closed and the process lives on, deaf, so a service manager never restarts it. A flood of about
-//! 500 connections under a limit of 1,024 descriptors did that (each connection takes two). A
-//! heartbeat that is refused means nothing listens any more, so the process exits with status 70,
-//! as the workers do when the accept loop ends, and the service manager starts it again.
+//! closed and the process lives on, deaf, so a service manager never restarts it. Under a limit of
+//! 256 descriptors, 113 idle connections did that (each connection takes two). A heartbeat that is
+//! refused means nothing listens any more, so the process exits with status 70, as the workers do
+//! when the accept loop ends, and the service manager starts it again.
 
 use std::io::ErrorKind;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
