@@ -369,4 +369,102 @@ mod tests {
         drop((worker, background, store));
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    /// The WAL index's frame count and how many of those frames are already copied back into the
+    /// database file (`mxFrame` and `nBackfill`, at byte offsets 16 and 96 of the `-shm` file in
+    /// SQLite's documented WAL-index format; native byte order).
+    fn wal_frames_and_backfilled(db: &Path) -> (u32, u32) {
+        let mut shm = db.as_os_str().to_owned();
+        shm.push("-shm");
+        let bytes = std::fs::read(&shm).expect("the WAL index exists");
+        let word = |at: usize| u32::from_ne_bytes(bytes[at..at + 4].try_into().unwrap());
+        (word(16), word(96))
+    }
+
+    #[test]
+    fn a_wal_left_by_an_unclean_exit_is_checkpointed_at_open_before_any_commit() {
+        let dir = test_dir("leftover-wal");
+        let db = dir.join("t.db");
+        drop(Store::open(&db).unwrap());
+        // A run that ends without closing its connection (killed, or the power cut) leaves frames
+        // in the WAL that no checkpoint has copied back.
+        let conn = Connection::open(&db).unwrap();
+        conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE filler(x);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+             INSERT INTO filler SELECT randomblob(500) FROM n;",
+        )
+        .unwrap();
+        std::mem::forget(conn);
+        let (frames, backfilled) = wal_frames_and_backfilled(&db);
+        assert!(
+            frames > 100 && backfilled < frames,
+            "{frames} frames, {backfilled} copied"
+        );
+
+        let store = Store::open(&db).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let (frames, backfilled) = loop {
+            let (frames, backfilled) = wal_frames_and_backfilled(&db);
+            if backfilled == frames || std::time::Instant::now() > deadline {
+                break (frames, backfilled);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(
+            backfilled, frames,
+            "the frames left over should be copied back without waiting for a commit"
+        );
+        assert!(frames > 100);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn frames_a_reader_held_back_are_checkpointed_once_it_is_done_without_another_commit() {
+        let dir = test_dir("held-wal");
+        let db = dir.join("t.db");
+        let store = Store::open(&db).unwrap();
+        store
+            .write(|c| Ok(c.execute_batch("CREATE TABLE filler(x)")?))
+            .unwrap();
+        // A long read (a weekly report) holds its snapshot while calls come in.
+        let reader = store.reader().unwrap();
+        reader.conn().execute_batch("BEGIN").unwrap();
+        let _: i64 = reader
+            .conn()
+            .query_row("SELECT count(*) FROM filler", [], |r| r.get(0))
+            .unwrap();
+        store
+            .write(|c| {
+                Ok(c.execute_batch(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
+                     INSERT INTO filler SELECT randomblob(500) FROM n;",
+                )?)
+            })
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(600));
+        let (frames, backfilled) = wal_frames_and_backfilled(&db);
+        assert!(
+            backfilled < frames,
+            "the open read should hold frames back: {backfilled} of {frames} copied"
+        );
+
+        reader.conn().execute_batch("COMMIT").unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let (frames, backfilled) = loop {
+            let (frames, backfilled) = wal_frames_and_backfilled(&db);
+            if backfilled == frames || std::time::Instant::now() > deadline {
+                break (frames, backfilled);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(
+            backfilled, frames,
+            "once the read is over, the rest should be copied back without another commit"
+        );
+        drop((reader, store));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
