@@ -437,6 +437,12 @@ fn serve(store: &Store, cli: &Cli, args: &ServeArgs) -> Result<(), String> {
     // Contacts stored before the phone-book search keys existed get them before phones ask.
     crate::phonebook::index_missing(store)
         .map_err(|e| format!("the phone-book search keys could not be filled: {e}"))?;
+    // A restart must not reset anyone's count of failed logins.
+    let failing = crate::web::session::load_failures(&reader)
+        .map_err(|e| format!("the recent failed logins could not be read: {e}"))?;
+    if failing > 0 {
+        log::info!("clients with failed logins in the last five minutes, still counted: {failing}");
+    }
     journal::janitor::spawn(store.clone())
         .map_err(|e| format!("the journal janitor could not be started: {e}"))?;
     crate::sources::start(store.clone())

@@ -411,6 +411,18 @@ pub const MIGRATIONS: &[Step] = &[
     CREATE INDEX recovery_codes_by_user ON recovery_codes(user_id);
     "#,
     ),
+    // 16: failed logins of the last five minutes per client (see web/session.rs), so that a restart
+    // doesn't reset the login rate limit. Rows past the window are deleted as new ones come.
+    Step::Sql(
+        r#"
+    CREATE TABLE login_failures (
+        client TEXT NOT NULL,
+        at     INTEGER NOT NULL
+    );
+    CREATE INDEX login_failures_by_client ON login_failures(client);
+    CREATE INDEX login_failures_by_time ON login_failures(at);
+    "#,
+    ),
 ];
 
 /// The `IN` lists of migration 13 and what they become, per table. Each list is written out as the

@@ -122,6 +122,23 @@ pub fn end_other_sessions(tx: &Connection, user_id: i64, keep_token_hash: &str) 
     Ok(())
 }
 
+/// Records a failed login from `client` (an address, or an IPv6 /64) at `at`, and forgets every
+/// client's failures at or before `expired`, which no longer count.
+pub fn record_login_failure(tx: &Connection, client: &str, at: i64, expired: i64) -> Result<()> {
+    tx.execute("DELETE FROM login_failures WHERE at <= ?1", [expired])?;
+    tx.execute(
+        "INSERT INTO login_failures(client, at) VALUES (?1, ?2)",
+        params![client, at],
+    )?;
+    Ok(())
+}
+
+/// Forgets a client's failed logins (after one that succeeded).
+pub fn clear_login_failures(tx: &Connection, client: &str) -> Result<()> {
+    tx.execute("DELETE FROM login_failures WHERE client = ?1", [client])?;
+    Ok(())
+}
+
 pub fn delete_session(tx: &Connection, token_hash: &str) -> Result<()> {
     tx.execute(
         "DELETE FROM web_sessions WHERE token_hash = ?1",
@@ -231,6 +248,15 @@ impl Reader {
                 })
             })
             .optional()?)
+    }
+
+    /// The failed logins after `expired`, oldest first, as (client, time).
+    pub fn login_failures(&self, expired: i64) -> Result<Vec<(String, i64)>> {
+        let mut st = self
+            .conn()
+            .prepare("SELECT client, at FROM login_failures WHERE at > ?1 ORDER BY at, rowid")?;
+        let rows = st.query_map([expired], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn user_count(&self) -> Result<i64> {

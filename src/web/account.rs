@@ -212,7 +212,7 @@ fn check_password(
     match user {
         Some(u) if crate::auth::verify_password(password, &u.password_hash) => Ok(()),
         _ => {
-            session::failed(ip);
+            session::failed(&ctx.app.store, ip);
             Err(account_page(
                 ctx,
                 me,
@@ -280,7 +280,7 @@ pub fn post_off(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     // is all this asks (the session and the password are checked already), so it isn't refused here.
     let right = totp::verify(&secret, text(&form, "code"), store::now(), 0).is_some();
     if !right {
-        session::failed(crate::http::peer(req));
+        session::failed(&ctx.app.store, crate::http::peer(req));
         return account_page(
             ctx,
             &me,
@@ -465,7 +465,7 @@ pub fn post_code(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         }
     };
     if !taken {
-        session::failed(ip);
+        session::failed(&ctx.app.store, ip);
         return match session::wrong_code(&ctx.app.store, req) {
             Ok(true) => {
                 let why = if recovery.is_empty() {
@@ -491,7 +491,7 @@ pub fn post_code(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
             Err(e) => store_error(&e),
         };
     }
-    session::succeeded(ip);
+    session::succeeded(&ctx.app.store, ip);
     if let Err(e) = session::destroy(&ctx.app.store, req) {
         return store_error(&e);
     }

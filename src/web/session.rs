@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
@@ -175,10 +175,17 @@ pub fn pre_ok(req: &Request, form_value: Option<&str>) -> bool {
     }
 }
 
-/// Recent failed logins per client (see [`client`]), for the login rate limit.
+/// Recent failed logins per client (see [`client`]), for the login rate limit: the times (Unix
+/// seconds) of each client's failures in the last [`FAIL_WINDOW`].
+///
+/// The table is kept in memory, where every login asks it, and written through to the database
+/// (`login_failures`), from which [`load_failures`] fills it again at start. Kept in memory only, it
+/// was cleared by every restart, and a client can cause one: a flood of connections past the
+/// descriptor limit makes ringbook exit for systemd to restart it, and a huge request header past
+/// the service's memory limit gets it killed. Each restart would have bought 10 more guesses.
 #[derive(Default)]
 struct Failures {
-    by_client: HashMap<IpAddr, Vec<Instant>>,
+    by_client: HashMap<IpAddr, Vec<i64>>,
 }
 
 static FAILS: Mutex<Option<Failures>> = Mutex::new(None);
@@ -205,12 +212,18 @@ fn client(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Whether a failure at `at` still counts at `now`. A clock set back (a Pi without a real-time
+/// clock, corrected by NTP) keeps failures longer, never shorter.
+fn recent(at: i64, now: i64) -> bool {
+    now - at < FAIL_WINDOW.as_secs() as i64
+}
+
 impl Failures {
-    fn may_try(&mut self, ip: IpAddr) -> bool {
+    fn may_try(&mut self, ip: IpAddr, now: i64) -> bool {
         let Some(v) = self.by_client.get_mut(&client(ip)) else {
             return true;
         };
-        v.retain(|t| t.elapsed() < FAIL_WINDOW);
+        v.retain(|&t| recent(t, now));
         v.len() < MAX_FAILS
     }
 
@@ -219,12 +232,12 @@ impl Failures {
     /// Clearing it all, as it once did, would have let anyone with 10,000 addresses free a blocked
     /// one; this way a blocked client outlasts every client with fewer failures, so pushing it out
     /// takes as many failed tries as it was allowed anyway.
-    fn failed(&mut self, ip: IpAddr) {
+    fn failed(&mut self, ip: IpAddr, at: i64) {
         let key = client(ip);
         let map = &mut self.by_client;
         if map.len() >= MAX_CLIENTS && !map.contains_key(&key) {
             map.retain(|_, v| {
-                v.retain(|t| t.elapsed() < FAIL_WINDOW);
+                v.retain(|&t| recent(t, at));
                 !v.is_empty()
             });
             if map.len() >= MAX_CLIENTS {
@@ -237,7 +250,7 @@ impl Failures {
                 }
             }
         }
-        map.entry(key).or_default().push(Instant::now());
+        map.entry(key).or_default().push(at);
     }
 
     fn succeeded(&mut self, ip: IpAddr) {
@@ -247,17 +260,56 @@ impl Failures {
 
 /// Whether this address may try to log in now.
 pub fn may_try(ip: IpAddr) -> bool {
-    fails().get_or_insert_with(Failures::default).may_try(ip)
+    fails()
+        .get_or_insert_with(Failures::default)
+        .may_try(ip, store::now())
 }
 
-/// Counts a failed login from this address.
-pub fn failed(ip: IpAddr) {
-    fails().get_or_insert_with(Failures::default).failed(ip)
+/// Counts a failed login from this address, and records it in the database so that a restart
+/// doesn't forget it. If the write fails the failure still counts until the next restart.
+pub fn failed(store: &Store, ip: IpAddr) {
+    let now = store::now();
+    fails()
+        .get_or_insert_with(Failures::default)
+        .failed(ip, now);
+    let who = client(ip).to_string();
+    let expired = now - FAIL_WINDOW.as_secs() as i64;
+    if let Err(e) = store.write(move |tx| store::web::record_login_failure(tx, &who, now, expired))
+    {
+        log::warn!(
+            "a failed login could not be recorded in the database (it counts until a restart): {e}"
+        );
+    }
 }
 
 /// Forgets the failures of an address (its IPv6 /64) after a successful login.
-pub fn succeeded(ip: IpAddr) {
-    fails().get_or_insert_with(Failures::default).succeeded(ip)
+pub fn succeeded(store: &Store, ip: IpAddr) {
+    fails().get_or_insert_with(Failures::default).succeeded(ip);
+    let who = client(ip).to_string();
+    if let Err(e) = store.write(move |tx| store::web::clear_login_failures(tx, &who)) {
+        log::warn!("a login's earlier failures could not be cleared in the database: {e}");
+    }
+}
+
+/// Fills the login rate limit with the failures of the last [`FAIL_WINDOW`] from the database, at
+/// start, so that a restart doesn't reset anyone's count. Returns how many clients have failures.
+pub fn load_failures(reader: &store::Reader) -> Result<usize, StoreError> {
+    let mut guard = fails();
+    let table = guard.get_or_insert_with(Failures::default);
+    table.load(reader, store::now())?;
+    Ok(table.by_client.len())
+}
+
+impl Failures {
+    fn load(&mut self, reader: &store::Reader, now: i64) -> Result<(), StoreError> {
+        for (who, at) in reader.login_failures(now - FAIL_WINDOW.as_secs() as i64)? {
+            // Only ringbook writes these; a row that isn't an address is skipped, not fatal.
+            if let Ok(ip) = who.parse::<IpAddr>() {
+                self.failed(ip, at);
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -266,16 +318,66 @@ mod tests {
 
     #[test]
     fn rate_limit_blocks_after_max_fails_per_address() {
+        let dir = store::test_dir("login-limit");
+        let store = Store::open(&dir.join("t.db")).unwrap();
         let ip: IpAddr = "192.0.2.77".parse().unwrap();
         let other: IpAddr = "192.0.2.78".parse().unwrap();
         for _ in 0..MAX_FAILS {
             assert!(may_try(ip));
-            failed(ip);
+            failed(&store, ip);
         }
         assert!(!may_try(ip));
         assert!(may_try(other));
-        succeeded(ip);
+        succeeded(&store, ip);
         assert!(may_try(ip));
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn failures_outlive_a_restart_until_their_window_ends_or_a_login_succeeds() {
+        let dir = store::test_dir("login-restart");
+        let store = Store::open(&dir.join("t.db")).unwrap();
+        let blocked: IpAddr = "192.0.2.91".parse().unwrap();
+        let forgiven: IpAddr = "192.0.2.92".parse().unwrap();
+        let host_in_64: IpAddr = "2001:db8:9:1::77".parse().unwrap();
+        for _ in 0..MAX_FAILS {
+            failed(&store, blocked);
+            failed(&store, forgiven);
+            failed(&store, host_in_64);
+        }
+        succeeded(&store, forgiven);
+
+        // A restart: a new table, filled from the database only.
+        let reader = store.reader().unwrap();
+        let now = store::now();
+        let mut after = Failures::default();
+        after.load(&reader, now).unwrap();
+        assert!(
+            !after.may_try(blocked, now),
+            "still blocked after a restart"
+        );
+        assert!(
+            !after.may_try("2001:db8:9:1::1234".parse().unwrap(), now),
+            "an IPv6 client is still counted by its /64"
+        );
+        assert!(
+            after.may_try(forgiven, now),
+            "a successful login cleared it"
+        );
+
+        // Past the window, nothing is loaded.
+        let later = now + FAIL_WINDOW.as_secs() as i64;
+        let mut much_later = Failures::default();
+        much_later.load(&reader, later).unwrap();
+        assert!(
+            much_later.by_client.is_empty(),
+            "{:?} at {later}",
+            much_later.by_client
+        );
+        assert!(much_later.may_try(blocked, later));
+        drop((reader, store));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
@@ -285,25 +387,25 @@ mod tests {
         for i in 0..MAX_FAILS {
             // A new address in the same /64 for every try.
             let ip: IpAddr = format!("2001:db8:7:1:{i:x}::1").parse().unwrap();
-            assert!(f.may_try(ip));
-            f.failed(ip);
+            assert!(f.may_try(ip, 0));
+            f.failed(ip, 0);
         }
-        assert!(!f.may_try(host), "another address in the same /64");
+        assert!(!f.may_try(host, 0), "another address in the same /64");
         assert!(
-            f.may_try("2001:db8:7:2::10".parse().unwrap()),
+            f.may_try("2001:db8:7:2::10".parse().unwrap(), 0),
             "the next /64"
         );
         f.succeeded(host);
-        assert!(f.may_try(host));
+        assert!(f.may_try(host, 0));
 
         let v4: IpAddr = "198.51.100.23".parse().unwrap();
         let mapped: IpAddr = "::ffff:198.51.100.23".parse().unwrap();
         for _ in 0..MAX_FAILS {
-            f.failed(mapped);
+            f.failed(mapped, 0);
         }
-        assert!(!f.may_try(v4));
+        assert!(!f.may_try(v4, 0));
         f.succeeded(v4);
-        assert!(f.may_try(mapped));
+        assert!(f.may_try(mapped, 0));
     }
 
     #[test]
@@ -311,18 +413,18 @@ mod tests {
         let mut f = Failures::default();
         let blocked: IpAddr = "203.0.113.9".parse().unwrap();
         for _ in 0..MAX_FAILS {
-            f.failed(blocked);
+            f.failed(blocked, 0);
         }
         // One failure each from more addresses than the table holds.
         for i in 0..(MAX_CLIENTS as u32 + 100) {
-            f.failed(IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i)));
+            f.failed(IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i)), 0);
         }
-        assert!(!f.may_try(blocked));
+        assert!(!f.may_try(blocked, 0));
         let len = f.by_client.len();
         assert!(len <= MAX_CLIENTS, "{len} clients kept");
         // Asking leaves nothing behind for an address that never failed.
         let fresh: IpAddr = "203.0.113.200".parse().unwrap();
-        assert!(f.may_try(fresh));
+        assert!(f.may_try(fresh, 0));
         assert!(!f.by_client.contains_key(&fresh));
     }
 

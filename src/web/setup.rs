@@ -108,7 +108,7 @@ pub fn post_setup(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     match auth::check_setup_code(&ctx.reader, text(&form, "code")) {
         Ok(true) => {}
         Ok(false) => {
-            session::failed(ip);
+            session::failed(&ctx.app.store, ip);
             return page(
                 403,
                 setup_form(lang, &token, Some(lang.t("setup.bad_code")), name),
@@ -323,7 +323,7 @@ pub fn post_login(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     let password = field(&form, "password").unwrap_or("");
     let known = auth::verify_login(password, user.as_ref().map(|u| u.password_hash.as_str()));
     let Some(user) = user.filter(|_| known) else {
-        session::failed(ip);
+        session::failed(&ctx.app.store, ip);
         return page(
             401,
             login_form(lang, &token, Some(lang.t("login.failed")), &next, name),
@@ -340,7 +340,7 @@ pub fn post_login(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
             Err(e) => store_error(&e),
         };
     }
-    session::succeeded(ip);
+    session::succeeded(&ctx.app.store, ip);
     match session::create(&ctx.app.store, user.id) {
         Ok(tok) => redirect(&next).with_header("Set-Cookie", session::cookie(&tok)),
         Err(e) => store_error(&e),

@@ -203,6 +203,15 @@ impl Server {
         );
     }
 
+    /// Kills ringbook at once (as a crash, or a restart by its supervisor, would) and starts it again
+    /// on the same database.
+    pub fn kill_and_restart(mut self) -> Server {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let db = std::mem::replace(&mut self.db, Db::new("restart-leftover"));
+        Server::start(db)
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
