@@ -28,5 +28,6 @@ pub mod sync;
 pub mod totp;
 pub mod users;
 pub mod vendors;
+pub mod vital;
 pub mod web;
 pub mod xml;

@@ -572,85 +572,72 @@ pub fn start(store: Store) -> io::Result<()> {
     for name in SOURCES {
         Reporter::new(name).off();
     }
-    thread::Builder::new()
-        .name("sources".into())
-        .spawn(move || {
-            let reader = match store.background_reader() {
-                Ok(r) => r,
-                Err(e) => {
-                    log::error!(
-                        "the call sources could not open the database and are not running: {e}"
-                    );
-                    return;
-                }
-            };
-            let mut ami: Option<Running<asterisk::client::Config>> = None;
-            let mut fritz: Option<Running<fritzbox::Config>> = None;
-            loop {
-                match Settings::load(&reader) {
-                    Ok(s) => {
-                        reconcile(
-                            asterisk::tracker::SOURCE,
-                            &mut ami,
-                            asterisk::client::Config::from_settings(&s),
-                            |c, stop| {
-                                let store = store.clone();
-                                thread::Builder::new()
-                                    .name("source-ami".into())
-                                    .spawn(move || {
-                                        let mut tracker = asterisk::tracker::Tracker::new();
-                                        let target = c.target();
-                                        run_client(
-                                            asterisk::tracker::SOURCE,
-                                            "AMI",
-                                            target,
-                                            store,
-                                            stop,
-                                            |stream, link| {
-                                                asterisk::client::session(
-                                                    stream,
-                                                    &c,
-                                                    &mut tracker,
-                                                    link,
-                                                )
-                                            },
-                                        )
-                                    })
-                                    .map(|_| ())
-                            },
-                        );
-                        reconcile(
-                            fritzbox::SOURCE,
-                            &mut fritz,
-                            fritzbox::Config::from_settings(&s),
-                            |c, stop| {
-                                let store = store.clone();
-                                thread::Builder::new()
-                                    .name("source-fritzbox".into())
-                                    .spawn(move || {
-                                        let mut tracker = fritzbox::Tracker::new();
-                                        let target = c.target();
-                                        run_client(
-                                            fritzbox::SOURCE,
-                                            "FRITZ!Box call monitor",
-                                            target,
-                                            store,
-                                            stop,
-                                            |stream, link| {
-                                                fritzbox::session(stream, &mut tracker, link)
-                                            },
-                                        )
-                                    })
-                                    .map(|_| ())
-                            },
-                        );
-                    }
-                    Err(e) => log::warn!("the call sources could not read the settings: {e}"),
-                }
-                thread::sleep(SUPERVISE_EVERY);
+    crate::vital::spawn("sources", move || {
+        let reader = match store.background_reader() {
+            Ok(r) => r,
+            Err(e) => {
+                log::error!(
+                    "the call sources could not open the database and are not running: {e}"
+                );
+                return;
             }
-        })
-        .map(|_| ())
+        };
+        let mut ami: Option<Running<asterisk::client::Config>> = None;
+        let mut fritz: Option<Running<fritzbox::Config>> = None;
+        loop {
+            match Settings::load(&reader) {
+                Ok(s) => {
+                    reconcile(
+                        asterisk::tracker::SOURCE,
+                        &mut ami,
+                        asterisk::client::Config::from_settings(&s),
+                        |c, stop| {
+                            let store = store.clone();
+                            crate::vital::spawn("source-ami", move || {
+                                let mut tracker = asterisk::tracker::Tracker::new();
+                                let target = c.target();
+                                run_client(
+                                    asterisk::tracker::SOURCE,
+                                    "AMI",
+                                    target,
+                                    store,
+                                    stop,
+                                    |stream, link| {
+                                        asterisk::client::session(stream, &c, &mut tracker, link)
+                                    },
+                                )
+                            })
+                            .map(|_| ())
+                        },
+                    );
+                    reconcile(
+                        fritzbox::SOURCE,
+                        &mut fritz,
+                        fritzbox::Config::from_settings(&s),
+                        |c, stop| {
+                            let store = store.clone();
+                            crate::vital::spawn("source-fritzbox", move || {
+                                let mut tracker = fritzbox::Tracker::new();
+                                let target = c.target();
+                                run_client(
+                                    fritzbox::SOURCE,
+                                    "FRITZ!Box call monitor",
+                                    target,
+                                    store,
+                                    stop,
+                                    |stream, link| fritzbox::session(stream, &mut tracker, link),
+                                )
+                            })
+                            .map(|_| ())
+                        },
+                    );
+                }
+                Err(e) => log::warn!("the call sources could not read the settings: {e}"),
+            }
+            thread::sleep(SUPERVISE_EVERY);
+        }
+    })
+    .map(|_| ())
 }
 
 #[cfg(test)]

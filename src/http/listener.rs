@@ -91,7 +91,7 @@ pub fn keep_accept_alive(local: SocketAddr, every: Duration) {
                                      connections); exiting so that the service manager restarts \
                                      ringbook"
                                 );
-                                std::process::exit(70);
+                                std::process::exit(crate::vital::RESTART);
                             }
                             break;
                         }

@@ -343,31 +343,27 @@ pub fn serve(
     });
     for i in 0..RESPONDERS {
         let (pending, app) = (pending.clone(), app.clone());
-        thread::Builder::new()
-            .name(format!("http-respond-{i}"))
-            .spawn(move || {
-                for p in pending {
-                    let r = p.rx.recv_timeout(LATER_TIMEOUT).unwrap_or(p.fallback);
-                    app.metrics.record(p.route, r.status, p.start.elapsed());
-                    send(p.rq, r, p.body_read);
-                }
-            })
-            .map_err(|e| e.to_string())?;
+        crate::vital::spawn(format!("http-respond-{i}"), move || {
+            for p in pending {
+                let r = p.rx.recv_timeout(LATER_TIMEOUT).unwrap_or(p.fallback);
+                app.metrics.record(p.route, r.status, p.start.elapsed());
+                send(p.rq, r, p.body_read);
+            }
+        })
+        .map_err(|e| e.to_string())?;
     }
     let (to_pages, pages) = crossbeam_channel::unbounded::<tiny_http::Request>();
     for i in 0..PAGE_WORKERS {
         let (pages, app) = (pages.clone(), app.clone());
         let mut ctx =
             Ctx::new(app).map_err(|e| format!("a page worker could not open the database: {e}"))?;
-        thread::Builder::new()
-            .name(format!("http-page-{i}"))
-            .spawn(move || {
-                lower_priority();
-                for rq in pages {
-                    handle(&mut ctx, rq);
-                }
-            })
-            .map_err(|e| e.to_string())?;
+        crate::vital::spawn(format!("http-page-{i}"), move || {
+            lower_priority();
+            for rq in pages {
+                handle(&mut ctx, rq);
+            }
+        })
+        .map_err(|e| e.to_string())?;
     }
     let ctxs = (0..config.workers)
         .map(|_| Ctx::new(app.clone()))
@@ -381,10 +377,10 @@ pub fn serve(
     let mut handles = Vec::new();
     for (i, mut ctx) in ctxs.into_iter().enumerate() {
         let (server, to_pages) = (server.clone(), to_pages.clone());
-        let h = thread::Builder::new()
-            .name(format!("http-{i}"))
-            .spawn(move || worker(&server, &mut ctx, &to_pages))
-            .map_err(|e| e.to_string())?;
+        let h = crate::vital::spawn(format!("http-{i}"), move || {
+            worker(&server, &mut ctx, &to_pages)
+        })
+        .map_err(|e| e.to_string())?;
         handles.push(h);
     }
     release_startup_memory();
@@ -422,7 +418,7 @@ fn worker(server: &tiny_http::Server, ctx: &mut Ctx, to_pages: &Sender<tiny_http
             Err(e) => {
                 // The accept loop has ended; nothing more will arrive. Exit so a supervisor restarts us.
                 log::error!("the HTTP server stopped: {e}");
-                std::process::exit(70);
+                std::process::exit(crate::vital::RESTART);
             }
         };
         if routes::is_page(rq.url()) {

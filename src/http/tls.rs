@@ -359,41 +359,39 @@ pub fn start(
         }
         other => other,
     };
-    thread::Builder::new()
-        .name("https-accept".into())
-        .spawn(move || {
-            for conn in listener.incoming() {
-                let client = match conn {
-                    Ok(c) => c,
-                    Err(e) => {
-                        // Out of descriptors, `accept` fails at once and the connection stays
-                        // queued: without a pause this loop would spin on it.
-                        log::debug!("an HTTPS connection could not be accepted: {e}");
-                        thread::sleep(ACCEPT_RETRY);
-                        continue;
-                    }
-                };
-                if ACTIVE.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-                    ACTIVE.fetch_sub(1, Ordering::SeqCst);
-                    log::warn!("HTTPS connection refused: {MAX_CONNECTIONS} are open already");
+    crate::vital::spawn("https-accept", move || {
+        for conn in listener.incoming() {
+            let client = match conn {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of descriptors, `accept` fails at once and the connection stays
+                    // queued: without a pause this loop would spin on it.
+                    log::debug!("an HTTPS connection could not be accepted: {e}");
+                    thread::sleep(ACCEPT_RETRY);
                     continue;
                 }
-                let config = config.clone();
-                let spawned = thread::Builder::new()
-                    .name("https-conn".into())
-                    .spawn(move || {
-                        if let Err(e) = proxy(client, backend, config, io_timeout) {
-                            log::debug!("an HTTPS connection ended: {e}");
-                        }
-                        ACTIVE.fetch_sub(1, Ordering::SeqCst);
-                    });
-                if let Err(e) = spawned {
-                    ACTIVE.fetch_sub(1, Ordering::SeqCst);
-                    log::warn!("an HTTPS connection thread could not start: {e}");
-                }
+            };
+            if ACTIVE.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+                ACTIVE.fetch_sub(1, Ordering::SeqCst);
+                log::warn!("HTTPS connection refused: {MAX_CONNECTIONS} are open already");
+                continue;
             }
-        })
-        .map_err(|e| e.to_string())?;
+            let config = config.clone();
+            let spawned = thread::Builder::new()
+                .name("https-conn".into())
+                .spawn(move || {
+                    if let Err(e) = proxy(client, backend, config, io_timeout) {
+                        log::debug!("an HTTPS connection ended: {e}");
+                    }
+                    ACTIVE.fetch_sub(1, Ordering::SeqCst);
+                });
+            if let Err(e) = spawned {
+                ACTIVE.fetch_sub(1, Ordering::SeqCst);
+                log::warn!("an HTTPS connection thread could not start: {e}");
+            }
+        }
+    })
+    .map_err(|e| e.to_string())?;
     log::info!("ringbook listening on https://{local}/");
     Ok(local)
 }

@@ -41,9 +41,7 @@ pub struct Pass {
 /// Starts the janitor thread. It reads its settings before every pass, so changes apply without a
 /// restart.
 pub fn spawn(store: Store) -> std::io::Result<()> {
-    thread::Builder::new()
-        .name("journal-janitor".into())
-        .spawn(move || {
+    crate::vital::spawn("journal-janitor", move || {
             let reader = match store.background_reader() {
                 Ok(r) => r,
                 Err(e) => {

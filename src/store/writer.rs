@@ -160,10 +160,10 @@ impl Writer {
         let (tx, rx) = unbounded::<Job>();
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
-        thread::Builder::new()
-            .name("store-writer".into())
-            .spawn(move || run(conn, rx, &thread_stats, max_batch.max(1), pacing))
-            .expect("the OS refused to start the writer thread");
+        crate::vital::spawn("store-writer", move || {
+            run(conn, rx, &thread_stats, max_batch.max(1), pacing)
+        })
+        .expect("the OS refused to start the writer thread");
         Writer { tx, stats }
     }
 
@@ -202,23 +202,21 @@ impl Writer {
     ///   frames stayed until the next commit: in a quiet office, for hours.
     pub(super) fn spawn_checkpointer(&self, conn: Connection) {
         let stats = Arc::downgrade(&self.stats);
-        let spawned = thread::Builder::new()
-            .name("store-checkpoint".into())
-            .spawn(move || {
-                let (mut seen, mut behind) = (None, false);
-                while let Some(stats) = stats.upgrade() {
-                    let commits = stats.commits.load(Ordering::Relaxed);
-                    drop(stats);
-                    if behind || seen != Some(commits) {
-                        seen = Some(commits);
-                        behind = checkpoint_passive(&conn).unwrap_or_else(|e| {
-                            log::warn!("a background WAL checkpoint failed: {e}");
-                            false
-                        });
-                    }
-                    thread::sleep(CHECKPOINT_EVERY);
+        let spawned = crate::vital::spawn("store-checkpoint", move || {
+            let (mut seen, mut behind) = (None, false);
+            while let Some(stats) = stats.upgrade() {
+                let commits = stats.commits.load(Ordering::Relaxed);
+                drop(stats);
+                if behind || seen != Some(commits) {
+                    seen = Some(commits);
+                    behind = checkpoint_passive(&conn).unwrap_or_else(|e| {
+                        log::warn!("a background WAL checkpoint failed: {e}");
+                        false
+                    });
                 }
-            });
+                thread::sleep(CHECKPOINT_EVERY);
+            }
+        });
         if let Err(e) = spawned {
             log::warn!("no background checkpoints ({e}); the writer checkpoints by itself");
         }

@@ -318,9 +318,7 @@ pub fn pull(store: &Store, reader: &Reader, settings: &Settings) -> Result<Pulle
 /// Starts the thread that pulls the address book URL on its schedule. It re-reads the settings every
 /// few seconds, so setting or changing the URL needs no restart (a new URL is pulled at once).
 pub fn start(store: Store) -> io::Result<()> {
-    std::thread::Builder::new()
-        .name("sync-contacts".into())
-        .spawn(move || run(store))?;
+    crate::vital::spawn("sync-contacts", move || run(store))?;
     Ok(())
 }
 

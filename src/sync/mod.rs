@@ -141,9 +141,7 @@ pub fn start(store: Store) -> io::Result<()> {
     mirror::start(store.clone())?;
     for connector in CONNECTORS {
         let store = store.clone();
-        std::thread::Builder::new()
-            .name(format!("sync-{connector}"))
-            .spawn(move || run(store, connector))?;
+        crate::vital::spawn(format!("sync-{connector}"), move || run(store, connector))?;
     }
     Ok(())
 }
