@@ -972,7 +972,7 @@ fn login_attempts_are_limited_per_address() {
     let csrf = html[at..at + html[at..].find('"').unwrap()].to_string();
     let mut jar = Vec::new();
     keep_cookies(&mut jar, &page);
-    let post = |name: &str, password: &str| {
+    let post = |srv: &Server, name: &str, password: &str| {
         srv.request(
             "POST",
             "/login",
@@ -986,7 +986,7 @@ fn login_attempts_are_limited_per_address() {
     for i in 0..10 {
         // Unknown users count as well as wrong passwords.
         let name = if i % 2 == 0 { "owner" } else { "nobody" };
-        assert_eq!(post(name, "guess").status, 401, "attempt {i}");
+        assert_eq!(post(&srv, name, "guess").status, 401, "attempt {i}");
     }
     let got_a_session = |r: &Response| {
         r.headers.iter().any(|(k, v)| {
@@ -995,25 +995,14 @@ fn login_attempts_are_limited_per_address() {
                 && !v.starts_with("rb_session=;")
         })
     };
-    let blocked = post("owner", PASSWORD);
+    let blocked = post(&srv, "owner", PASSWORD);
     assert_eq!(blocked.status, 429, "{}", blocked.text());
     assert!(!got_a_session(&blocked), "a blocked login got a session");
 
     // A client can make ringbook restart (a connection flood past the descriptor limit makes it
     // exit for systemd); the restart must not give it 10 more guesses.
     let srv = srv.kill_and_restart();
-    let post = |name: &str, password: &str| {
-        srv.request(
-            "POST",
-            "/login",
-            &[
-                ("Cookie", &cookie_header(&jar)),
-                ("Content-Type", "application/x-www-form-urlencoded"),
-            ],
-            format!("csrf={}&name={name}&password={}", enc(&csrf), enc(password)).as_bytes(),
-        )
-    };
-    let after_restart = post("owner", PASSWORD);
+    let after_restart = post(&srv, "owner", PASSWORD);
     assert_eq!(
         after_restart.status,
         429,

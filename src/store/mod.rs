@@ -381,6 +381,18 @@ mod tests {
         (word(16), word(96))
     }
 
+    /// [`wal_frames_and_backfilled`] once every frame is copied back, or after 10 s.
+    fn wal_once_copied_back(db: &Path) -> (u32, u32) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (frames, backfilled) = wal_frames_and_backfilled(db);
+            if backfilled == frames || std::time::Instant::now() > deadline {
+                return (frames, backfilled);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     #[test]
     fn a_wal_left_by_an_unclean_exit_is_checkpointed_at_open_before_any_commit() {
         let dir = test_dir("leftover-wal");
@@ -404,14 +416,7 @@ mod tests {
         );
 
         let store = Store::open(&db).unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        let (frames, backfilled) = loop {
-            let (frames, backfilled) = wal_frames_and_backfilled(&db);
-            if backfilled == frames || std::time::Instant::now() > deadline {
-                break (frames, backfilled);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let (frames, backfilled) = wal_once_copied_back(&db);
         assert_eq!(
             backfilled, frames,
             "the frames left over should be copied back without waiting for a commit"
@@ -452,14 +457,7 @@ mod tests {
         );
 
         reader.conn().execute_batch("COMMIT").unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        let (frames, backfilled) = loop {
-            let (frames, backfilled) = wal_frames_and_backfilled(&db);
-            if backfilled == frames || std::time::Instant::now() > deadline {
-                break (frames, backfilled);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let (frames, backfilled) = wal_once_copied_back(&db);
         assert_eq!(
             backfilled, frames,
             "once the read is over, the rest should be copied back without another commit"
