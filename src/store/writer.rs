@@ -189,8 +189,9 @@ impl Writer {
     /// Checkpoints the WAL from a thread of its own, so the writer's commits don't stop to copy pages
     /// into the database file (under ingest load that copying was a tenth of the writer's time). Every
     /// [`CHECKPOINT_EVERY`] after a commit it runs a PASSIVE checkpoint, which never blocks the writer
-    /// or readers; the writer's own auto-checkpoint stays as a backstop at a larger WAL size. The thread
-    /// ends when the writer does.
+    /// or readers. Under sustained writes it never finds the WAL copied back in full before the next
+    /// commit, so the writer's own checkpoint at [`super::WAL_FRAMES`] is what lets the WAL start
+    /// over. The thread ends when the writer does.
     ///
     /// Until every frame is copied back, every page a reader needs is first looked up in the WAL's
     /// index, one hash table per 4,096 frames: with 27,000 frames left, that was a fifth of a lookup's
