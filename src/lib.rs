@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod backup;
+pub mod breached;
 pub mod cli;
 pub mod contacts;
 pub mod demo;

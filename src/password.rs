@@ -120,6 +120,8 @@ pub enum Weak {
     /// Fewer than [`MIN_UNPREDICTABLE`] characters are left once the pattern that covers most of
     /// it (and any others) count as one.
     Guessable(Pattern),
+    /// Listed as seen in a known data breach (`breached`, when the box can ask).
+    Breached,
 }
 
 /// What most of a guessable password is made of.
@@ -145,6 +147,9 @@ impl fmt::Display for Weak {
                     Pattern::Run => "a run like 1234, abcd or qwertz",
                     Pattern::Repeat => "a part repeated",
                 }
+            ),
+            Weak::Breached => f.write_str(
+                "this password has been seen in known data breaches (Have I Been Pwned), so guessers try it early; choose another",
             ),
         }
     }

@@ -421,6 +421,12 @@ pub const SPECS: &[Spec] = &[
         validate: boolean,
     },
     Spec {
+        key: "web.breached_passwords_url",
+        default: "https://api.pwnedpasswords.com",
+        description: "Where a password being set is checked against known data breaches: Have I Been Pwned's Pwned Passwords range API, or a mirror of it. Only the first 5 hex digits of the password's SHA-1 hash are sent, never the password; a password seen in a breach is refused. Without an answer within 3 s (no internet) a password is judged by the local check alone. Goes through sync.proxy if one is set. Empty turns the check off.",
+        validate: url_or_empty,
+    },
+    Spec {
         key: "web.admin_2fa",
         default: "false",
         description: "Admins must use a second factor: an admin without one is sent to 'Your account' to set up an authenticator app before any other page opens. Staff may set one up too.",

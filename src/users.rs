@@ -7,6 +7,7 @@
 use std::fmt;
 
 use crate::auth::{self, Role};
+use crate::breached;
 use crate::password;
 use crate::recovery;
 use crate::store::{self, users::DisableOutcome, Store, StoreError};
@@ -20,7 +21,8 @@ pub enum UserError {
     NameTaken,
     /// What `auth` refused in its own words (hashing failed, a name taken in a race).
     Invalid(String),
-    /// The password is too short, too long, or mostly a common word, a run or a repeat.
+    /// The password is too short, too long, mostly a common word, a run or a repeat, or seen in a
+    /// known data breach.
     WeakPassword(password::Weak),
     NoSuchUser,
     NoSuchEmployee,
@@ -88,7 +90,8 @@ pub fn create(
             return Err(UserError::NoSuchEmployee);
         }
     }
-    let id = auth::add_user(store, name, password, role).map_err(UserError::Invalid)?;
+    breached::check(store, password).map_err(UserError::WeakPassword)?;
+    let id = auth::add_checked_user(store, name, password, role).map_err(UserError::Invalid)?;
     if employee.is_some() {
         store.write(move |tx| store::web::set_user_employee(tx, id, employee))?;
     }
@@ -127,6 +130,7 @@ pub fn reset_password(
         .ok_or(UserError::NoSuchUser)?
         .name;
     password::check(password, &name).map_err(UserError::WeakPassword)?;
+    breached::check(store, password).map_err(UserError::WeakPassword)?;
     let hash = auth::hash_password(password).map_err(UserError::Invalid)?;
     let end_sessions = acting != user;
     if store.write(move |tx| store::users::set_password(tx, user, &hash, end_sessions))? {

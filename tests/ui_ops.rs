@@ -1323,3 +1323,180 @@ fn users_change_their_own_password_with_the_current_one() {
         303
     );
 }
+
+/// A stand-in for the Pwned Passwords range API, which is on the internet: `GET /range/PREFIX`
+/// answers with `SUFFIX:COUNT` lines under that prefix, padding lines of count 0 among them, as the
+/// service does with `Add-Padding: true`. It lists `breached` and records each request's head.
+struct FakePwned {
+    url: String,
+    heads: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// The upper-case hex SHA-1 the service indexes passwords by.
+fn sha1_hex(password: &str) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, password.as_bytes());
+    d.as_ref().iter().map(|b| format!("{b:02X}")).collect()
+}
+
+impl FakePwned {
+    fn start(breached: &str) -> FakePwned {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (seen, listed) = (heads.clone(), sha1_hex(breached));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    use std::io::BufRead;
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                let prefix = head
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|p| p.strip_prefix("/range/"))
+                    .unwrap_or("")
+                    .to_string();
+                seen.lock().unwrap().push(head);
+                let mut body = String::from(
+                    "0018A45C4D1DEF81644B54AB7F969B88D65:3\r\n00D4F6E8FA6EECAD2A3AA415EEC418D38EC:0\r\n",
+                );
+                if listed.starts_with(&prefix) {
+                    body.push_str(&format!("{}:1711\r\n", &listed[5..]));
+                }
+                body.push_str("FFFE0E5D2A1C3B4A5968778695A4B3C2D1E:0");
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        FakePwned { url, heads }
+    }
+
+    fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+}
+
+#[test]
+fn a_password_seen_in_a_breach_is_refused_wherever_one_is_set_and_only_a_hash_prefix_is_sent() {
+    // Passes the check on the box; the fake service lists it as breached.
+    const BREACHED: &str = "Tulpen Zebra Kaffeetasse";
+    let fake = FakePwned::start(BREACHED);
+    let db = Db::new("ui-breached");
+    db.ok(&["settings", "set", "web.breached_passwords_url", &fake.url]);
+
+    // `ringbook user add` on the box.
+    let out = db.cli_with_stdin(&["user", "add", "alice", "--role", "staff"], BREACHED);
+    assert!(!out.status.success(), "a breached password was accepted");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("known data breaches"), "{err}");
+    let hash = sha1_hex(BREACHED);
+    let heads = fake.heads();
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    assert!(
+        heads[0].starts_with(&format!("GET /range/{} HTTP/1.1\r\n", &hash[..5])),
+        "{}",
+        heads[0]
+    );
+    assert!(
+        heads[0].to_ascii_lowercase().contains("add-padding: true"),
+        "{}",
+        heads[0]
+    );
+    for head in &heads {
+        assert!(
+            !head.contains(&hash[5..]) && !head.contains("Tulpen"),
+            "more than the hash prefix left the box: {head}"
+        );
+    }
+
+    // The setup wizard.
+    let srv = Server::start(db);
+    let mut c = Client::new(&srv);
+    let token = csrf_of(&c.get("/setup").text());
+    let code = setup_code(&srv);
+    let mut wizard = |password: &str| {
+        c.post(
+            "/setup",
+            &[
+                ("csrf", &token),
+                ("code", &code),
+                ("name", "owner"),
+                ("password", password),
+            ],
+        )
+    };
+    let r = wizard(BREACHED);
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("known data breaches"), "{}", r.text());
+    let r = wizard(PASSWORD);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let mut owner = c;
+
+    // The Users page, and a reset of someone's password there.
+    let token = csrf_of(&owner.get("/users").text());
+    let add = |c: &mut Client<'_>, name: &str, password: &str| {
+        c.post(
+            "/users",
+            &[
+                ("csrf", &token),
+                ("name", name),
+                ("password", password),
+                ("role", "staff"),
+            ],
+        )
+    };
+    let r = add(&mut owner, "bob", BREACHED);
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("known data breaches"), "{}", r.text());
+    assert!(!owner.get("/users").text().contains("data-user=\"bob\""));
+    assert_eq!(
+        add(&mut owner, "bob", "Fenster Ahorn Leuchtturm").status,
+        303
+    );
+
+    // A user's own password on /me.
+    let token = csrf_of(&owner.get("/me").text());
+    let r = owner.post(
+        "/me/password",
+        &[
+            ("csrf", &token),
+            ("password", PASSWORD),
+            ("new_password", BREACHED),
+        ],
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("known data breaches"), "{}", r.text());
+    assert_eq!(
+        password_step(&mut Client::new(&srv), "owner", PASSWORD).status,
+        303,
+        "the refused change changed nothing"
+    );
+    // Each password set asked once: the CLI's, the wizard's two, bob's two and the one on /me.
+    assert_eq!(fake.heads().len(), 6, "{:?}", fake.heads());
+
+    // With the service out of reach (no internet), the check on the box decides, and the log says
+    // the breach check could not be made.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let gone = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    srv.db
+        .ok(&["settings", "set", "web.breached_passwords_url", &gone]);
+    assert_eq!(add(&mut owner, "carla", BREACHED).status, 303);
+    assert!(
+        srv.log_text()
+            .contains("breached-password check at http://127.0.0.1"),
+        "{}",
+        srv.log_text()
+    );
+    assert!(!srv.log_text().contains(BREACHED));
+}

@@ -117,12 +117,14 @@ pub fn post_setup(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         Err(e) => return store_error(&e),
     }
     let password = field(&form, "password").unwrap_or("");
-    if let Err(w) = crate::password::check(password, name) {
+    let store = ctx.app.store.clone();
+    if let Err(w) = crate::password::check(password, name)
+        .and_then(|()| crate::breached::check(&store, password))
+    {
         let why = lang.t(super::users::weak_key(w));
         return page(400, setup_form(lang, &token, Some(why), name));
     }
-    let store = ctx.app.store.clone();
-    let id = match auth::add_user(&store, name, password, Role::Admin) {
+    let id = match auth::add_checked_user(&store, name, password, Role::Admin) {
         Ok(id) => id,
         Err(e) => return page(400, setup_form(lang, &token, Some(&e), name)),
     };

@@ -35,6 +35,7 @@ pub fn weak_key(w: Weak) -> &'static str {
         Weak::TooShort => "users.password_short",
         Weak::TooLong => "users.password_long",
         Weak::Guessable(_) => "users.password_guessable",
+        Weak::Breached => "users.password_breached",
     }
 }
 
@@ -81,6 +82,8 @@ fn meter_key(w: Weak) -> &'static str {
         Weak::Guessable(Pattern::UserName) => "password.name",
         Weak::Guessable(Pattern::Run) => "password.run",
         Weak::Guessable(Pattern::Repeat) => "password.repeat",
+        // The meter only grades what `password::strength` sees; the breach check runs on submit.
+        Weak::Breached => "users.password_breached",
     }
 }
 

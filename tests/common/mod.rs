@@ -57,6 +57,9 @@ impl Db {
     }
 
     pub fn cli_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        if args.first() == Some(&"user") {
+            breach_check_off_unless_asked(self);
+        }
         let mut child = Command::new(BIN)
             .arg("--db")
             .arg(&self.path)
@@ -132,20 +135,30 @@ pub fn free_port() -> u16 {
 
 /// Turns the HTTPS listener off (`web.https_port` 0) unless the test chose a port itself. Its default,
 /// 8443, is one port for the whole machine: parallel test servers would race for it, and the losers
-/// would log a warning that has nothing to do with the test. A database that is not (yet) readable as
-/// ringbook's is left alone, so tests that start from a foreign or newer file see it untouched.
+/// would log a warning that has nothing to do with the test.
 fn https_off_unless_asked(db: &Db) {
+    set_unless_chosen(db, "web.https_port", "0");
+}
+
+/// ringbook asks Have I Been Pwned about every password being set (`web.breached_passwords_url`).
+/// Tests stay off the network: the test passwords are breached ones ("correct horse battery"), and
+/// the tests of the check itself answer with a fake service, which they set before this runs.
+fn breach_check_off_unless_asked(db: &Db) {
+    set_unless_chosen(db, "web.breached_passwords_url", "");
+}
+
+/// Sets `key` unless the database already has a value for it. A database that is not (yet) readable
+/// as ringbook's is left alone, so tests that start from a foreign or newer file see it untouched.
+fn set_unless_chosen(db: &Db, key: &str, value: &str) {
     if db.path.exists() {
         let chosen = rusqlite::Connection::open_with_flags(
             &db.path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
         )
         .and_then(|c| {
-            c.query_row(
-                "SELECT count(*) FROM settings WHERE key = 'web.https_port'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
+            c.query_row("SELECT count(*) FROM settings WHERE key = ?1", [key], |r| {
+                r.get::<_, i64>(0)
+            })
         });
         match chosen {
             Ok(0) => {}
@@ -153,7 +166,7 @@ fn https_off_unless_asked(db: &Db) {
         }
     }
     // A database the CLI refuses (newer, damaged) is the test's business: the server reports it.
-    let _ = db.cli(&["settings", "set", "web.https_port", "0"]);
+    let _ = db.cli(&["settings", "set", key, value]);
 }
 
 impl Server {
@@ -164,6 +177,7 @@ impl Server {
 
     pub fn start_with(db: Db, extra_env: &[(&str, &str)]) -> Server {
         https_off_unless_asked(&db);
+        breach_check_off_unless_asked(&db);
         let port = free_port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let log = db.dir.path().join("server.log");
