@@ -5,10 +5,11 @@
 //! known to be common or breached, or is made of dictionary words, repeated or sequential
 //! characters, or words from the service's own context, and that there be no composition rules
 //! (2.1.9). ringbook checks this on the box: it must work with the internet down, and a breached-
-//! password list can't ship inside the binary. zxcvbn, the library that does this best, was
-//! measured for it: its word lists added 7.3 MB of resident memory for the rest of the process's
-//! life once the first password was checked, and over 1 MB to the binary, on a box whose idle
-//! server is 19 MB. So the check is this module's, and deliberately simple.
+//! password list can't ship inside the binary (`breached` asks an online one when it can). zxcvbn,
+//! the library that does this best, was measured for it: its word lists added 7.3 MB of resident
+//! memory for the rest of the process's life once the first password was checked, and over 1 MB to
+//! the binary, on a box whose idle server is 19 MB. So the check is this module's, and deliberately
+//! simple.
 //!
 //! It counts the characters a guesser could not predict. Lower-cased, with look-alike digits read
 //! as the letters they stand for when looking for words (`p4ssw0rd`), each of these counts as one
