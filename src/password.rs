@@ -164,7 +164,8 @@ pub fn check(password: &str, user_name: &str) -> Result<(), Weak> {
 /// How strong a password that may be set is, for the meter under each password field (ASVS
 /// 2.1.8). The grade is the count of characters a guesser could not predict, the same count
 /// [`check`] requires [`MIN_UNPREDICTABLE`] of; this module's one measure, so the meter and the
-/// refusal never disagree.
+/// refusal never disagree. (Only a password seen in a breach, asked of `breached` on submit, can
+/// still be refused after the meter passed it.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Strength {
     /// 8 to 11 unpredictable characters: accepted, and a little longer would be better.

@@ -42,8 +42,9 @@ pub fn weak_key(w: Weak) -> &'static str {
 /// `POST /password-check` (`password`, `user`, `csrf`): how strong a password being typed is, as
 /// JSON for the meter app.js shows beside each field that sets one (ASVS 2.1.8):
 /// `{"ok", "level", "message"}`, level 0 for a password that would be refused and 1–3 for
-/// [`Strength`]. The grade is `password::strength`, the same rule the form's submit applies, so the
-/// meter never promises what the server then refuses.
+/// [`Strength`]. The grade is `password::strength`, the same rule the form's submit applies on the
+/// box, so the meter never passes what that refuses. The breach check (`breached`) runs on submit
+/// only: asking the service on every keystroke would send a hash prefix of each half-typed password.
 ///
 /// Open to a logged-in user with their CSRF token, and to the setup wizard's pre-login token while
 /// no admin exists; nothing else can use it to test passwords. Nothing is stored or logged.
