@@ -45,7 +45,7 @@ pub fn check(store: &Store, password: &str) -> Result<(), Weak> {
     if base.is_empty() {
         return Ok(());
     }
-    match times_seen(&settings, base, password) {
+    match asked_in_time(&settings, base, password) {
         Ok(0) => Ok(()),
         Ok(n) => {
             log::info!("a new password was refused: it was seen {n} times in known data breaches");
@@ -58,6 +58,22 @@ pub fn check(store: &Store, password: &str) -> Result<(), Weak> {
             Ok(())
         }
     }
+}
+
+/// [`times_seen`], given up on after [`TIMEOUT`]. ureq's timeouts don't cover resolving the host
+/// name, and a resolver whose DNS server never answers takes 10 s or more to fail: the question
+/// runs on a thread of its own, left to end by itself if it is late.
+fn asked_in_time(settings: &Settings, base: &str, password: &str) -> Result<u64, String> {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    let (settings, base, password) = (settings.clone(), base.to_string(), password.to_string());
+    std::thread::Builder::new()
+        .name("breach-check".into())
+        .spawn(move || {
+            let _ = tx.send(times_seen(&settings, &base, &password));
+        })
+        .map_err(|e| format!("no thread to ask on: {e}"))?;
+    rx.recv_timeout(TIMEOUT)
+        .unwrap_or_else(|_| Err(format!("no answer within {} s", TIMEOUT.as_secs())))
 }
 
 /// How often the service at `base` has seen `password` in breaches.

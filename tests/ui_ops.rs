@@ -1499,4 +1499,18 @@ fn a_password_seen_in_a_breach_is_refused_wherever_one_is_set_and_only_a_hash_pr
         srv.log_text()
     );
     assert!(!srv.log_text().contains(BREACHED));
+
+    // A service that takes the connection and never answers holds a password up for 3 s at most.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    srv.db
+        .ok(&["settings", "set", "web.breached_passwords_url", &silent_url]);
+    let started = Instant::now();
+    assert_eq!(add(&mut owner, "dora", BREACHED).status, 303);
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(silent);
 }
