@@ -445,6 +445,8 @@ fn serve(store: &Store, cli: &Cli, args: &ServeArgs) -> Result<(), String> {
     }
     journal::janitor::spawn(store.clone())
         .map_err(|e| format!("the journal janitor could not be started: {e}"))?;
+    crate::disk::watch(store.clone())
+        .map_err(|e| format!("the disk space watch could not be started: {e}"))?;
     crate::sources::start(store.clone())
         .map_err(|e| format!("the call sources could not be started: {e}"))?;
     crate::sync::start(store.clone())

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod contacts;
 pub mod demo;
 pub mod dial;
+pub mod disk;
 pub mod employees;
 pub mod export;
 pub mod http;

@@ -70,6 +70,15 @@ fn boolean(v: &str) -> Result<String, String> {
     }
 }
 
+fn megabytes(v: &str) -> Result<String, String> {
+    match v.trim().parse::<u64>() {
+        Ok(n) if n <= 1_000_000 => Ok(n.to_string()),
+        _ => Err(format!(
+            "'{v}' is not a number of megabytes from 0 to 1000000, e.g. 256"
+        )),
+    }
+}
+
 fn url_or_empty(v: &str) -> Result<String, String> {
     let v = v.trim().trim_end_matches('/');
     if v.is_empty() || v.starts_with("http://") || v.starts_with("https://") {
@@ -323,6 +332,12 @@ pub const SPECS: &[Spec] = &[
         default: "30s",
         description: "How often open calls are checked against journal.ring_timeout and journal.stale_after, and old raw events are deleted.",
         validate: short_duration,
+    },
+    Spec {
+        key: "journal.disk_warning_mb",
+        default: "256",
+        description: "Warn when less than this many megabytes are left on the disk that holds the database: in the log, on every admin page, and on /healthz. When the disk is full, calls are no longer journaled. 0 turns the warning off.",
+        validate: megabytes,
     },
     Spec {
         key: "journal.retention",

@@ -1514,3 +1514,58 @@ fn a_password_seen_in_a_breach_is_refused_wherever_one_is_set_and_only_a_hash_pr
     );
     drop(silent);
 }
+
+#[test]
+fn admins_are_warned_when_the_disk_that_holds_the_database_runs_low() {
+    let db = Db::new("ui-disk-low");
+    // No test machine has a terabyte free.
+    db.ok(&["settings", "set", "journal.disk_warning_mb", "1000000"]);
+    let srv = Server::start(db);
+    let health = srv.get("/healthz").json();
+    assert_eq!(health["disk_low"], true, "{health}");
+    let free = health["disk_free_bytes"]
+        .as_u64()
+        .expect("free bytes on /healthz");
+    assert!(free > 0 && free < 1_000_000 << 20, "{health}");
+    assert!(
+        srv.log_text()
+            .contains("MB are left on the disk that holds the database"),
+        "{}",
+        srv.log_text()
+    );
+
+    let mut owner = set_up(&srv);
+    let page = owner.get("/calls").text();
+    assert!(page.contains("data-disk-low"), "{page}");
+    assert!(page.contains("calls are no longer journaled"), "{page}");
+    // Staff can't act on it, so they aren't shown it.
+    let token = csrf_of(&owner.get("/users").text());
+    let r = owner.post(
+        "/users",
+        &[
+            ("csrf", &token),
+            ("name", "eva"),
+            ("password", PASSWORD),
+            ("role", "staff"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let mut eva = Client::new(&srv);
+    assert_eq!(password_step(&mut eva, "eva", PASSWORD).status, 303);
+    assert!(!eva.get("/calls").text().contains("data-disk-low"));
+
+    // Room again: the warning goes, and the log says so.
+    srv.db
+        .ok(&["settings", "set", "journal.disk_warning_mb", "0"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while srv.get("/healthz").json()["disk_low"] != false && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(srv.get("/healthz").json()["disk_low"], false);
+    assert!(!owner.get("/calls").text().contains("data-disk-low"));
+    assert!(
+        srv.log_text().contains("has room again"),
+        "{}",
+        srv.log_text()
+    );
+}

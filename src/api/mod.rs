@@ -17,15 +17,20 @@ use crate::store::migrate;
 
 pub fn healthz(ctx: &mut Ctx, _req: &Request, _p: &Params) -> Response {
     match ctx.reader.integrity_quick() {
-        Ok(()) => Response::json(
-            200,
-            &serde_json::json!({
+        Ok(()) => {
+            let mut body = serde_json::json!({
                 "status": "ok",
                 "version": env!("CARGO_PKG_VERSION"),
                 "schema": migrate::latest(),
                 "uptime_seconds": ctx.app.started.elapsed().as_secs(),
-            }),
-        ),
+            });
+            // A full disk doesn't stop lookups, so it doesn't fail the check; it is said instead.
+            if let Some((free, low)) = crate::disk::measure(ctx.app.store.path(), ctx.settings()) {
+                body["disk_free_bytes"] = free.into();
+                body["disk_low"] = low.into();
+            }
+            Response::json(200, &body)
+        }
         Err(e) => Response::error(503, &format!("the database can't be read: {e}")),
     }
 }
@@ -92,6 +97,11 @@ pub fn metrics(ctx: &mut Ctx, _req: &Request, _p: &Params) -> Response {
             "ringbook_db_size_bytes",
             "Size of the SQLite database in bytes.",
             db,
+        ),
+        (
+            "ringbook_disk_free_bytes",
+            "Bytes left on the disk that holds the database.",
+            crate::disk::free_bytes(ctx.app.store.path()).map_or(-1.0, |b| b as f64),
         ),
         (
             "ringbook_uptime_seconds",

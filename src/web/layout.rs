@@ -76,6 +76,11 @@ pub fn layout(me: &Me, title: &str, active: &str, body: Markup) -> Markup {
                     }
                 }
                 main {
+                    @if let Some(free) = crate::disk::low().filter(|_| me.s.is_admin()) {
+                        p.notice.error role="alert" data-disk-low="1" {
+                            (me.t("disk.low").replace("{mb}", &(free >> 20).to_string()))
+                        }
+                    }
                     h1 { (title) }
                     (body)
                 }
