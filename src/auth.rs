@@ -391,9 +391,19 @@ fn stand_in_hash() -> &'static str {
 
 /// Adds a person who can log in to the web UI. Creating the first admin also ends first-run setup.
 pub fn add_user(store: &Store, name: &str, password: &str, role: Role) -> Result<i64, String> {
-    crate::password::check(password, name.trim()).map_err(|w| w.to_string())?;
+    let name = user_name(name)?;
+    crate::password::check(password, &name).map_err(|w| w.to_string())?;
     crate::breached::check(store, password).map_err(|w| w.to_string())?;
-    add_checked_user(store, name, password, role)
+    add_checked_user(store, &name, password, role)
+}
+
+/// A user name as stored: trimmed, 1 to 64 characters, none of them control characters.
+fn user_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err("a user name must be 1 to 64 printable characters".into());
+    }
+    Ok(name.to_string())
 }
 
 /// [`add_user`] for a password its caller has already checked, on the box and against breaches.
@@ -403,10 +413,7 @@ pub fn add_checked_user(
     password: &str,
     role: Role,
 ) -> Result<i64, String> {
-    let name = name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err("a user name must be 1 to 64 printable characters".into());
-    }
+    let name = user_name(name)?;
     let hash = hash_password(password)?;
     store
         .write(move |tx| {
