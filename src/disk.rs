@@ -81,16 +81,12 @@ pub fn low() -> Option<u64> {
         .then(|| FREE.load(Ordering::Relaxed))
 }
 
-/// Measures every [`EVERY`] in a thread of its own, and once before returning.
+/// Measures once now, then every [`EVERY`] in a thread of its own, reading the warning level from
+/// the settings each time so a change applies without a restart.
 pub fn watch(store: Store) -> std::io::Result<()> {
-    let settings_of = |store: &Store| {
-        store
-            .background_reader()
-            .ok()
-            .and_then(|r| Settings::load(&r).ok())
-    };
-    let first = settings_of(&store).unwrap_or_default();
-    if measure(store.path(), &first).is_none() {
+    let reader = store.background_reader().map_err(std::io::Error::other)?;
+    let settings = |r: &crate::store::Reader| Settings::load(r).unwrap_or_default();
+    if measure(store.path(), &settings(&reader)).is_none() {
         log::warn!(
             "the free space on the disk that holds {} can't be measured",
             store.path().display()
@@ -98,9 +94,7 @@ pub fn watch(store: Store) -> std::io::Result<()> {
     }
     crate::vital::spawn("disk-watch", move || loop {
         thread::sleep(EVERY);
-        if let Some(settings) = settings_of(&store) {
-            measure(store.path(), &settings);
-        }
+        measure(store.path(), &settings(&reader));
     })
     .map(|_| ())
 }
