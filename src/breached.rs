@@ -93,7 +93,11 @@ fn times_seen(settings: &Settings, base: &str, password: &str) -> Result<u64, St
         .call()
         .map_err(|e| match e {
             ureq::Error::Status(code, _) => format!("the service answered {code}"),
-            ureq::Error::Transport(t) => t.to_string(),
+            // Not the error's own text: it names the URL, whose hash prefix the log must not keep.
+            ureq::Error::Transport(t) => match t.message() {
+                Some(m) => format!("{}: {m}", t.kind()),
+                None => t.kind().to_string(),
+            },
         })?;
     let mut body = String::new();
     answer

@@ -1499,6 +1499,11 @@ fn a_password_seen_in_a_breach_is_refused_wherever_one_is_set_and_only_a_hash_pr
         srv.log_text()
     );
     assert!(!srv.log_text().contains(BREACHED));
+    assert!(
+        !srv.log_text().contains("/range/"),
+        "the log keeps a hash prefix: {}",
+        srv.log_text()
+    );
 
     // A service that takes the connection and never answers holds a password up for 3 s at most.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
