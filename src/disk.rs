@@ -54,7 +54,7 @@ pub fn warning_level(settings: &Settings) -> u64 {
         .saturating_mul(1 << 20)
 }
 
-/// Measures the free space now, and remembers it for [`last`]. Logs when it crosses the warning
+/// Measures the free space now, and remembers it for [`low`]. Logs when it crosses the warning
 /// level either way. Returns the free bytes and whether they are below the level.
 pub fn measure(path: &Path, settings: &Settings) -> Option<(u64, bool)> {
     let free = free_bytes(path)?;
