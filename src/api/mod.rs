@@ -64,6 +64,11 @@ pub fn metrics(ctx: &mut Ctx, _req: &Request, _p: &Params) -> Response {
             skipped as f64,
         ),
         (
+            "ringbook_header_floods_cut_total",
+            "Connections closed since start for a request header that went on without end.",
+            crate::http::guard::CUT.load(relaxed) as f64,
+        ),
+        (
             "ringbook_sync_delivered_total",
             "Upstream deliveries since start.",
             crate::sync::DELIVERED.load(relaxed) as f64,

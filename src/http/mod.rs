@@ -4,6 +4,7 @@
 //! This layer is thin. A handler parses its request, calls one domain function and renders the result;
 //! no HTTP type goes into a domain module.
 
+pub mod guard;
 pub mod listener;
 pub mod metrics;
 mod request;
@@ -36,9 +37,9 @@ pub const MAX_BODY: usize = 1024 * 1024;
 /// them; 8 KiB a target and 100 fields are what common web servers allow by default. A request past
 /// them gets 414 or 431 with the reason, before its body is read or anything is looked up or stored.
 ///
-/// They don't bound memory: tiny_http reads a request's whole header before ringbook sees it (see
-/// the security checklist). What they do is give a client a clear answer instead of acting on a
-/// request no phone, PBX or browser sends.
+/// They don't bound memory themselves: tiny_http reads a request's whole header before ringbook sees
+/// it. What they do is give a client a clear answer instead of acting on a request no phone, PBX or
+/// browser sends; the memory is bounded by [`guard`], which cuts a header off at four times these.
 pub const MAX_TARGET: usize = 8 * 1024;
 /// See [`MAX_TARGET`].
 pub const MAX_HEADER_FIELDS: usize = 100;
@@ -373,6 +374,7 @@ pub fn serve(
     // flood that arrived first could otherwise take the descriptors a worker still needs.
     let server = tiny_http::Server::from_listener(listener, None).map_err(|e| e.to_string())?;
     listener::keep_accept_alive(local, HEARTBEAT);
+    guard::start(local.port());
     let server = Arc::new(server);
     let mut handles = Vec::new();
     for (i, mut ctx) in ctxs.into_iter().enumerate() {
@@ -666,6 +668,8 @@ fn send(rq: tiny_http::Request, response: Response, body_read: bool) {
         ];
         all.extend(headers.iter().map(|(n, v)| header(n, v)));
         let code = tiny_http::StatusCode(status);
+        // tiny_http drains an unread body after it sent the answer: a body read for the guard.
+        let _draining = (!body_read).then(|| guard::reading(rq.remote_addr()));
         let sent = match file {
             Some(file) => {
                 let (file, len) = *file;
@@ -805,6 +809,7 @@ fn dispatch_upload(
         ));
     }
     let (tx, body) = upload::channel();
+    let reading = guard::reading(rq.remote_addr());
     let dispatched = thread::scope(|s| {
         let pumping = thread::Builder::new()
             .name("http-upload".into())
@@ -823,6 +828,7 @@ fn dispatch_upload(
         ctx.upload = None;
         d
     });
+    drop(reading);
     UPLOADING.store(false, SeqCst);
     dispatched
 }
@@ -873,6 +879,7 @@ fn read_request(rq: &mut tiny_http::Request, remote: SocketAddr) -> Result<Reque
     }
     let mut body = Vec::new();
     let read = if matches!(method, Method::Post | Method::Put | Method::Patch) {
+        let _reading = guard::reading(rq.remote_addr());
         let mut limited = rq.as_reader().take(limit as u64 + 1);
         limited.read_to_end(&mut body).map(|_| ())
     } else {
