@@ -155,7 +155,8 @@ fn watch(port: u16) {
                 // header in memory. Asked only here, since it costs a call a connection.
                 let over = over.saturating_sub(unread(c.fd));
                 if over > HEADER_CAP && shut(c.fd, c.peer, port, over) {
-                    cut.push((c.peer, over));
+                    // The HTTPS proxy's connection stands for its real client.
+                    cut.push((super::tls::client_of(c.peer).0, over));
                 }
             }
         }
