@@ -195,13 +195,15 @@ fn connections(port: u16) -> Vec<Conn> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     // Cheapest test first: the peer's address fails fast on anything that isn't a connected
-    // socket, and the second of a connection's two descriptors ends here.
+    // socket, and the second of a connection's two descriptors ends before `TCP_INFO`. The port
+    // comes before `seen`, so an outgoing connection (to a CRM) can't hide an incoming one that
+    // happens to come from the same address and port.
     for entry in dir.flatten() {
         let Some(fd) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
             continue;
         };
         let Some(peer) = peer_of(fd) else { continue };
-        if !seen.insert(peer) || local_port(fd) != Some(port) {
+        if local_port(fd) != Some(port) || !seen.insert(peer) {
             continue;
         }
         let Some(info) = tcp_info(fd) else { continue };
