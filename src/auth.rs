@@ -177,12 +177,7 @@ pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn sha256_hex(s: &str) -> String {
-    let d = Sha256::digest(s.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in d {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    crate::hex::lower(&Sha256::digest(s.as_bytes()))
 }
 
 /// Random characters from an alphabet without look-alikes (no 0/O, 1/l/I).

@@ -137,7 +137,7 @@ fn count_in(body: &str, suffix: &str) -> Result<u64, String> {
 /// The SHA-1 of the password's UTF-8 bytes in upper-case hex, as the service indexes it.
 fn sha1_hex(password: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, password.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02X}")).collect()
+    crate::hex::upper(digest.as_ref())
 }
 
 #[cfg(test)]

@@ -420,7 +420,7 @@ impl Algorithm {
             Algorithm::Md5 => Md5::digest(s.as_bytes()).to_vec(),
             Algorithm::Sha256 => Sha256::digest(s.as_bytes()).to_vec(),
         };
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::lower(&bytes)
     }
 }
 

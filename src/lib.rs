@@ -12,6 +12,7 @@ pub mod dial;
 pub mod disk;
 pub mod employees;
 pub mod export;
+pub mod hex;
 pub mod http;
 pub mod import;
 pub mod journal;

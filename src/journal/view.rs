@@ -165,10 +165,7 @@ pub struct Page {
 
 /// Encodes the position after a call. Opaque to clients: hex of `started_at:id`.
 pub fn encode_cursor(started_at: i64, id: i64) -> String {
-    format!("{started_at}:{id}")
-        .bytes()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::lower(format!("{started_at}:{id}").as_bytes())
 }
 
 /// Reads a cursor this server gave out.

@@ -198,10 +198,7 @@ fn content_ids(list: &mut [Prepared]) {
             h.update(ph.raw.as_bytes());
             h.update([0]);
         }
-        let hex: String = h.finalize()[..12]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex = crate::hex::lower(&h.finalize()[..12]);
         let n = seen.entry(hex.clone()).or_insert(0u32);
         *n += 1;
         p.contact.source = ADDRESSBOOK.to_string();

@@ -16,8 +16,7 @@ pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
     let mut msg = format!("{t}.").into_bytes();
     msg.extend_from_slice(body);
     let mac = crate::vendors::placetel::hmac_sha256(secret.as_bytes(), &msg);
-    let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
-    format!("t={t},v1={hex}")
+    format!("t={t},v1={}", crate::hex::lower(&mac))
 }
 
 fn zammad_cause(status: Status) -> &'static str {
@@ -113,9 +112,8 @@ mod tests {
         assert!(sig.starts_with("t=0,v1="), "{sig}");
         assert_eq!(sig.len(), "t=0,v1=".len() + 64);
         let mac = crate::vendors::placetel::hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(
-            hex,
+            crate::hex::lower(&mac),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
         assert_ne!(signature("Jefe", 1, b"x"), sig, "the time is signed");

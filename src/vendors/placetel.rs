@@ -59,10 +59,6 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
         .into()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Checks `X-PLACETEL-SIGNATURE` against the body when a secret is set.
 pub fn verify(secret: &str, body: &[u8], signature: Option<&str>) -> Result<(), &'static str> {
     if secret.is_empty() {
@@ -71,7 +67,7 @@ pub fn verify(secret: &str, body: &[u8], signature: Option<&str>) -> Result<(), 
     let Some(sig) = signature.map(str::trim).filter(|s| !s.is_empty()) else {
         return Err("this Placetel push has no X-PLACETEL-SIGNATURE, but placetel.secret is set: set the same secret in Placetel's External API settings");
     };
-    let want = hex(&hmac_sha256(secret.as_bytes(), body));
+    let want = crate::hex::lower(&hmac_sha256(secret.as_bytes(), body));
     if crate::auth::same_secret(sig.to_ascii_lowercase().as_bytes(), want.as_bytes()) {
         Ok(())
     } else {
@@ -241,7 +237,7 @@ mod tests {
             ),
         ];
         for (key, msg, want) in cases {
-            assert_eq!(hex(&hmac_sha256(key, msg)), *want);
+            assert_eq!(crate::hex::lower(&hmac_sha256(key, msg)), *want);
             assert_eq!(unhex(want).len(), 32);
         }
     }

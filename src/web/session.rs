@@ -55,10 +55,7 @@ impl Session {
 }
 
 fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::lower(&Sha256::digest(s.as_bytes()))
 }
 
 /// Starts a session for a user; returns the cookie's value (the raw token).

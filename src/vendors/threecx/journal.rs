@@ -385,10 +385,7 @@ pub fn conversation(parts: &[&str]) -> String {
         h.update(p.trim().as_bytes());
         h.update([0x1f]);
     }
-    h.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::lower(&h.finalize()[..8])
 }
 
 /// Where the events of a report without a call id go.
