@@ -34,5 +34,7 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
+echo "== cargo doc (private items too: the docs are for the people working on ringbook)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --document-private-items --locked
 echo "== cargo test"
 cargo test --locked --all-targets

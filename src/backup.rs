@@ -263,7 +263,8 @@ pub fn open<R: Read, W: Write>(
 
 /// The fuzz harness's way in (`fuzz/src/lib.rs`, target `backup_open`): a fuzzer picks the header's
 /// key costs, and at a real backup's 64 MiB every input would spend its time deriving a key, so it
-/// opens with far lower ceilings and seals with [`FUZZ_COST`]. Nothing else calls these.
+/// opens with far lower ceilings and seals with [`fuzzing::FUZZ_MEMORY_KIB`] and
+/// [`fuzzing::FUZZ_PASSES`]. Nothing else calls these.
 #[doc(hidden)]
 pub mod fuzzing {
     use super::*;

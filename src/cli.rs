@@ -118,7 +118,7 @@ pub enum Command {
         /// The API key to fill in. Without it a key with the target's scopes is created, named for it.
         #[arg(long)]
         key: Option<String>,
-        /// This box's address as the devices reach it, e.g. http://ringbook.local:8080 (default: the
+        /// This box's address as the devices reach it, e.g. `http://ringbook.local:8080` (default: the
         /// setting http.public_url).
         #[arg(long)]
         url: Option<String>,

@@ -3,7 +3,7 @@
 //! `sip:+49301234567@pbx;user=phone` meet on the same key.
 //!
 //! The office's number model (country, area code, outside-line prefix, extension length) lives in the
-//! settings table; [`NumberModel::from_settings`] builds it. Parsing and validation use libphonenumber's
+//! settings table; [`crate::settings::Settings::number_model`] builds it. Parsing and validation use libphonenumber's
 //! metadata and rules through the `rlibphonenumber` crate; this module only decides which reading of an
 //! input to try.
 
