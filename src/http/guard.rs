@@ -267,25 +267,27 @@ fn tcp_info(fd: RawFd) -> Option<libc::tcp_info> {
 }
 
 fn local_port(fd: RawFd) -> Option<u16> {
-    // SAFETY: getsockname writes at most `len` bytes of address to the storage given.
-    let (_, addr) = unsafe {
-        SockAddr::try_init(|storage, len| {
-            if libc::getsockname(fd, storage.cast(), len) == 0 {
-                Ok(())
-            } else {
-                Err(std::io::Error::last_os_error())
-            }
-        })
-    }
-    .ok()?;
-    addr.as_socket().map(|a| a.port())
+    address(fd, libc::getsockname).map(|a| a.port())
 }
 
 fn peer_of(fd: RawFd) -> Option<SocketAddr> {
-    // SAFETY: as in `local_port`.
+    address(fd, libc::getpeername)
+}
+
+/// The socket address that `call` (`getsockname` or `getpeername`) reports for `fd`.
+fn address(
+    fd: RawFd,
+    call: unsafe extern "C" fn(
+        libc::c_int,
+        *mut libc::sockaddr,
+        *mut libc::socklen_t,
+    ) -> libc::c_int,
+) -> Option<SocketAddr> {
+    // SAFETY: both calls write at most `len` bytes of address to the storage given, and fail on a
+    // descriptor that is closed or not a socket.
     let (_, addr) = unsafe {
         SockAddr::try_init(|storage, len| {
-            if libc::getpeername(fd, storage.cast(), len) == 0 {
+            if call(fd, storage.cast(), len) == 0 {
                 Ok(())
             } else {
                 Err(std::io::Error::last_os_error())
