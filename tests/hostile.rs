@@ -48,6 +48,16 @@ fn threads_and_rss(pid: u32) -> (usize, usize) {
     (field("Threads:"), field("VmRSS:"))
 }
 
+/// A connection to `addr` from the loopback address `from` (any of 127.0.0.0/8 works on Linux), so
+/// that one test can be several clients.
+fn connect_from(from: &str, addr: std::net::SocketAddr) -> TcpStream {
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let local: std::net::SocketAddr = format!("{from}:0").parse().unwrap();
+    s.bind(&local.into()).unwrap();
+    s.connect(&addr.into()).expect("a connection opens");
+    s.into()
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
     sorted[i]
@@ -59,11 +69,12 @@ fn lookups_keep_answering_while_500_idle_and_slowloris_connections_are_held() {
     let (threads_before, rss_before) = threads_and_rss(srv.child.id());
 
     // 250 connections that send nothing, and 250 that send a request's headers one line every
-    // 500 ms and never finish them (slowloris).
+    // 500 ms and never finish them (slowloris), from five addresses: ringbook keeps at most 256
+    // from one (see the next test).
     let mut idle = Vec::new();
     let mut slow = Vec::new();
     for i in 0..500 {
-        let mut s = TcpStream::connect(srv.addr).expect("a connection opens");
+        let mut s = connect_from(&format!("127.0.0.{}", 2 + i % 5), srv.addr);
         if i % 2 == 1 {
             s.write_all(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n")
                 .unwrap();
@@ -156,6 +167,123 @@ fn lookups_keep_answering_while_500_idle_and_slowloris_connections_are_held() {
     // The slow connections are still open (nothing answered them) and the idle ones too.
     assert_eq!(slow.len() + idle.len(), 500);
     assert_eq!(srv.get("/healthz").status, 200);
+}
+
+/// What a connection's client sees once ringbook has closed it: `None` while it is open, else
+/// whatever answer came before the close.
+fn closed(s: &mut TcpStream) -> Option<String> {
+    s.set_nonblocking(true).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let shut = loop {
+        match s.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break !got.is_empty(),
+            Err(_) => break true,
+        }
+    };
+    s.set_nonblocking(false).unwrap();
+    shut.then(|| String::from_utf8_lossy(&got).into_owned())
+}
+
+/// One device holding far more connections than any client needs (a phone whose firmware leaks
+/// them, or a slowloris client opening more and more) would take every descriptor the service has,
+/// and ringbook would have to restart. Past 256 from one address, the ones quiet the longest are
+/// closed, a request half sent is told why, and no other client loses any.
+#[test]
+fn a_client_holding_more_than_256_connections_loses_the_quietest_and_no_one_else_any() {
+    let (srv, key) = berlin_office_with(CSV, "lookup");
+    let wait_for = |what: &str, done: &mut dyn FnMut() -> bool| {
+        let start = Instant::now();
+        while !done() {
+            assert!(start.elapsed() < Duration::from_secs(10), "{what}");
+            thread::sleep(Duration::from_millis(50));
+        }
+    };
+    // Takes the connections ringbook has closed out of `socks`, with what each was answered.
+    let take_closed = |socks: &mut Vec<TcpStream>| {
+        let mut answers = Vec::new();
+        socks.retain_mut(|s| match closed(s) {
+            Some(a) => {
+                answers.push(a);
+                false
+            }
+            None => true,
+        });
+        answers
+    };
+    // Another client's 200 idle connections, under the limit.
+    let mut others: Vec<_> = (0..200)
+        .map(|_| connect_from("127.0.0.6", srv.addr))
+        .collect();
+    // 300 idle connections from one address, then, once ringbook has seen them, 100 that each
+    // start a request and never finish it.
+    let mut idle: Vec<_> = (0..300)
+        .map(|_| connect_from("127.0.0.7", srv.addr))
+        .collect();
+    wait_for("44 of 300 idle connections are closed", &mut || {
+        take_closed(&mut idle);
+        idle.len() <= 256
+    });
+    thread::sleep(Duration::from_millis(1200));
+    let start_request = |_| {
+        let mut s = connect_from("127.0.0.7", srv.addr);
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: slow\r\n")
+            .unwrap();
+        s
+    };
+    let mut slow: Vec<_> = (0..100).map(start_request).collect();
+    wait_for("144 of 300 idle connections are closed", &mut || {
+        take_closed(&mut idle);
+        idle.len() <= 156
+    });
+    thread::sleep(Duration::from_millis(1200));
+    take_closed(&mut idle);
+    assert_eq!(idle.len(), 156, "the idle ones go first");
+    assert!(
+        take_closed(&mut slow).is_empty(),
+        "the newer connections stay"
+    );
+    // 200 more half-sent requests: the rest of the idle ones go, then the oldest half-sent ones,
+    // each with a 503 that says why.
+    let mut newer: Vec<_> = (0..200).map(start_request).collect();
+    let mut answers = Vec::new();
+    wait_for(
+        "the last 156 idle and 44 half-sent connections are closed",
+        &mut || {
+            take_closed(&mut idle);
+            answers.extend(take_closed(&mut slow));
+            idle.is_empty() && answers.len() >= 44
+        },
+    );
+    thread::sleep(Duration::from_millis(1200));
+    answers.extend(take_closed(&mut slow));
+    assert_eq!(answers.len(), 44, "exactly as many as were over 256");
+    for a in &answers {
+        assert!(
+            a.starts_with("HTTP/1.1 503 ")
+                && a.contains("127.0.0.7 held more than 256 connections to ringbook at once"),
+            "{a:?}"
+        );
+    }
+    assert!(
+        take_closed(&mut newer).is_empty(),
+        "the newest half-sent requests stay"
+    );
+    assert!(
+        take_closed(&mut others).is_empty(),
+        "another client's connections are never touched"
+    );
+    assert_eq!(
+        keyed_get(&srv, "/api/v1/lookup?number=%2B49301234567", &key).status,
+        200
+    );
+    let log = srv.log_text();
+    assert!(
+        log.contains("from 127.0.0.7, which held") && !log.contains("from 127.0.0.6"),
+        "the log names the client that held too many:\n{log}"
+    );
 }
 
 #[test]

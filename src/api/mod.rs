@@ -69,6 +69,11 @@ pub fn metrics(ctx: &mut Ctx, _req: &Request, _p: &Params) -> Response {
             crate::http::guard::CUT.load(relaxed) as f64,
         ),
         (
+            "ringbook_crowded_connections_closed_total",
+            "Connections closed since start because their client held more at once than one address may.",
+            crate::http::guard::CROWDED.load(relaxed) as f64,
+        ),
+        (
             "ringbook_sync_delivered_total",
             "Upstream deliveries since start.",
             crate::sync::DELIVERED.load(relaxed) as f64,

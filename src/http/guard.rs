@@ -1,4 +1,5 @@
-//! The header guard: a connection whose request header never ends is answered 431 and closed.
+//! The connection guard: a request header that never ends is answered 431 and closed, and no client
+//! address holds more than [`PER_CLIENT`] connections.
 //!
 //! tiny_http 0.12 reads a request's header into memory, line by line, before ringbook sees the
 //! request, and nothing caps it: one connection sending an endless header line grew the server by
@@ -16,17 +17,27 @@
 //! Bodies are read by ringbook's own workers, capped ([`super::MAX_BODY`]) or streamed to disk, so
 //! they are told apart from headers by [`reading`], which brackets every body read.
 //!
+//! tiny_http also has no limit on connections: each takes a thread and two descriptors for as long
+//! as its client keeps it, and at the descriptor limit the server stops and must be restarted. So
+//! the same scan counts each client address's connections, and past [`PER_CLIENT`] closes the ones
+//! quiet the longest (a half-sent request gets a 503 that says why). A device that leaks
+//! connections, or a slowloris client opening more and more, costs ringbook 256 connections, not
+//! its service. A flood faster than the guard can close (thousands of connections a second from one
+//! address, or from many addresses) can still reach the limit, and then ringbook restarts as before.
+//!
 //! A scan costs a few system calls a descriptor (0.3 ms with 64 keep-alive connections and 3 ms
 //! with 564 here; 0.5% and 3.4% of a core if it ran every [`TICK`]). So the guard scans once a
-//! second, and at the next tick whenever the process's memory grew by [`GROWTH`] within one: a
-//! flood is found by the memory it takes. Measured with this: the guard thread took 0.06% of a
-//! core on an idle server, 0.09% with 64 keep-alive connections and 0.35% with 564. What a flood can take before it is cut is about two
-//! ticks of what one core parses (150 MB/s here, so some 30 MB), a slower one at most
-//! [`SCAN_EVERY`] times [`GROWTH`], and [`HEADER_CAP`] a connection: bounded, where it wasn't.
-//! Requests with a body cost two lock operations.
+//! second, and at the next tick whenever the process's memory grew by [`GROWTH`] or the machine's
+//! TCP sockets by [`NEW_SOCKETS`] within one: a flood is found by what it takes. While connections
+//! arrive in numbers it scans every [`HOT_TICK`]. Measured with the once-a-second scan: the guard
+//! thread took 0.06% of a core on an idle server, 0.09% with 64 keep-alive connections and 0.35%
+//! with 564. What a header flood can take before it is cut is about two ticks of what one core
+//! parses (150 MB/s here, so some 30 MB), a slower one at most [`SCAN_EVERY`] times [`GROWTH`], and
+//! [`HEADER_CAP`] a connection: bounded, where it wasn't. Requests with a body cost two lock
+//! operations.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Mutex, MutexGuard};
 use std::thread;
@@ -36,6 +47,17 @@ use socket2::{SockAddr, SockRef};
 
 /// How often the connections are looked at.
 pub const TICK: Duration = Duration::from_millis(100);
+
+/// The tick for [`HOT_FOR`] after connections arrived in numbers ([`NEW_SOCKETS`] within a tick) or a
+/// scan had to close some: tiny_http accepts thousands of connections a second (a whole listen
+/// queue at once), so at [`TICK`] a flood from one address could reach the descriptor limit
+/// between two scans.
+const HOT_TICK: Duration = Duration::from_millis(10);
+
+/// How long the guard keeps to [`HOT_TICK`] after the last sign of a flood. Connections closed by
+/// the guard and new ones from a flood can cancel out in the socket count, so a quiet count alone
+/// doesn't say the flood is over.
+const HOT_FOR: Duration = Duration::from_secs(2);
 
 /// Ticks between scans of the connections when the process's memory holds still. A header that
 /// grows fast is found at the next tick by the memory it takes ([`GROWTH`]); one that grows slower
@@ -54,8 +76,26 @@ pub const HEADER_CAP: u64 = 4 * (super::MAX_HEADER_BYTES + super::MAX_TARGET) as
 /// `TCP_ESTABLISHED` in the kernel's `tcp_states.h` (libc has no name for it).
 const TCP_ESTABLISHED: u8 = 1;
 
-/// Connections cut since the start, for `/metrics`.
+/// Connections one client address may hold at once (for HTTPS, the real client's). A phone holds one
+/// or two, a browser six, a PBX's pool some dozens; past this, the client's connections that have
+/// been quiet the longest are closed. Without a limit, one device that leaks connections (or one
+/// slowloris client) takes every descriptor the service has, about 2,000 connections under its
+/// `LimitNOFILE=4096`, and ringbook must restart to serve anyone again.
+pub const PER_CLIENT: usize = 256;
+
+/// TCP sockets the machine may gain within one tick before the connections are scanned at once, so
+/// a client opening many is noticed within a tick, not at the next regular scan. Counted by the
+/// kernel for the whole network namespace (`/proc/self/net/sockstat`), including connections still
+/// waiting to be accepted; the process's own threads or memory wouldn't show them, since
+/// tiny_http hands a new connection to an idle thread it kept from earlier ones.
+const NEW_SOCKETS: u64 = 32;
+
+/// Connections cut since the start for a header past [`HEADER_CAP`], for `/metrics`.
 pub static CUT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Connections closed since the start because their client held more than [`PER_CLIENT`], for
+/// `/metrics`.
+pub static CROWDED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Per client address of a connection (as tiny_http reports it): a count that is odd while a worker
 /// reads a request body from it, and grows by two with every body read.
@@ -90,7 +130,7 @@ impl Drop for Reading {
 /// Starts the guard for the HTTP listener on `port`.
 pub fn start(port: u16) {
     if let Err(e) = crate::vital::spawn("http-guard", move || watch(port)) {
-        log::error!("the header guard could not start: {e}");
+        log::error!("the connection guard could not start: {e}");
     }
 }
 
@@ -102,6 +142,16 @@ struct Conn {
     taken: u64,
     /// Bytes of ringbook's the client has acknowledged.
     sent: u64,
+}
+
+/// What the guard remembers of a connection between scans.
+#[derive(Default)]
+struct Track {
+    mark: Mark,
+    /// The sum of the connection's counts at the last scan: it grows whenever any of them does.
+    counts: u64,
+    /// The scan at which the counts last grew, or the connection was first seen.
+    moved: u64,
 }
 
 /// A connection's counts when ringbook last answered it or read a body from it.
@@ -130,38 +180,58 @@ fn judge(mark: &mut Mark, taken: u64, sent: u64, bodies: u64) -> Option<u64> {
 fn watch(port: u16) {
     // A connection seen for the first time is judged from its start, so a flood that began within
     // the last tick is not forgiven its first tick.
-    let mut marks: HashMap<SocketAddr, Mark> = HashMap::new();
+    let mut tracks: HashMap<SocketAddr, Track> = HashMap::new();
     let statm = std::fs::File::open("/proc/self/statm").ok();
-    let (mut rss, mut ticks) = (resident(statm.as_ref()), 0);
+    let sockstat = std::fs::File::open("/proc/self/net/sockstat").ok();
+    let (mut rss, mut sockets) = (resident(statm.as_ref()), tcp_sockets(sockstat.as_ref()));
+    let (mut ticks, mut scans) = (0, 0u64);
+    let mut hot_until: Option<std::time::Instant> = None;
     loop {
-        thread::sleep(TICK);
-        // A scan costs a few system calls a descriptor; the memory figure costs one read.
-        let now = resident(statm.as_ref());
-        let grew = now.saturating_sub(rss) >= GROWTH;
-        rss = now;
+        let hot = hot_until.is_some_and(|t| t > std::time::Instant::now());
+        thread::sleep(if hot { HOT_TICK } else { TICK });
+        // A scan costs a few system calls a descriptor; the memory and socket figures one read each.
+        let (now_rss, now_sockets) = (resident(statm.as_ref()), tcp_sockets(sockstat.as_ref()));
+        let arriving = now_sockets.saturating_sub(sockets) >= NEW_SOCKETS;
+        let grew = now_rss.saturating_sub(rss) >= GROWTH;
+        (rss, sockets) = (now_rss, now_sockets);
         ticks += 1;
-        if !grew && ticks < SCAN_EVERY {
+        if !grew && !arriving && !hot && ticks < SCAN_EVERY {
             continue;
         }
         ticks = 0;
+        scans += 1;
         let conns = connections(port);
         let counts = bodies().clone();
         let mut cut: Vec<(SocketAddr, u64)> = Vec::new();
+        // The connections left open by the header check, as the per-client limit sees them.
+        let (mut held, mut left): (Vec<Held>, Vec<&Conn>) = (Vec::new(), Vec::new());
         for c in &conns {
-            let mark = marks.entry(c.peer).or_default();
+            let t = tracks.entry(c.peer).or_default();
             let body = counts.get(&c.peer).copied().unwrap_or(0);
-            if let Some(over) = judge(mark, c.taken, c.sent, body) {
+            let sum = c.taken.wrapping_add(c.sent).wrapping_add(body);
+            if t.moved == 0 || sum != t.counts {
+                (t.counts, t.moved) = (sum, scans);
+            }
+            if let Some(over) = judge(&mut t.mark, c.taken, c.sent, body) {
                 // Marks count what arrived, read or not; what still waits unread is no part of a
                 // header in memory. Asked only here, since it costs a call a connection.
                 let over = over.saturating_sub(unread(c.fd));
-                if over > HEADER_CAP && shut(c.fd, c.peer, port, over) {
+                if over > HEADER_CAP && shut(c.fd, c.peer, port, Some(&refusal(over))) {
                     // The HTTPS proxy's connection stands for its real client.
                     cut.push((super::tls::client_of(c.peer).0, over));
+                    continue;
                 }
             }
+            held.push(Held {
+                client: super::tls::client_of(c.peer).0.ip(),
+                moved: t.moved,
+                reading: body & 1 == 1,
+                asking: c.taken > t.mark.taken,
+            });
+            left.push(c);
         }
         let live: HashSet<SocketAddr> = conns.iter().map(|c| c.peer).collect();
-        marks.retain(|p, _| live.contains(p));
+        tracks.retain(|p, _| live.contains(p));
         bodies().retain(|p, n| live.contains(p) || *n & 1 == 1);
         if !cut.is_empty() {
             CUT.fetch_add(cut.len() as u64, std::sync::atomic::Ordering::Relaxed);
@@ -183,7 +253,75 @@ fn watch(port: u16) {
                 super::MAX_HEADER_BYTES / 1024,
             );
         }
+        let crowded = close_crowds(&held, &left, port);
+        if arriving || crowded || !cut.is_empty() {
+            hot_until = Some(std::time::Instant::now() + HOT_FOR);
+        }
     }
+}
+
+/// A connection as the per-client limit sees it.
+#[derive(Clone, Copy, Debug)]
+struct Held {
+    /// The real client (the HTTPS proxy's connections stand for theirs).
+    client: IpAddr,
+    /// The scan at which its counts last grew.
+    moved: u64,
+    /// A worker is reading a request body from it.
+    reading: bool,
+    /// Bytes have arrived since ringbook last answered it: a request is on its way in.
+    asking: bool,
+}
+
+/// Which of `held` to close so that no client holds more than `limit`: from each client over it,
+/// the connections quiet the longest (of those quiet as long, the first listed, which for
+/// descriptors in order is mostly the oldest), never one a body is being read from.
+fn crowded(held: &[Held], limit: usize) -> Vec<usize> {
+    let mut by_client: HashMap<IpAddr, Vec<usize>> = HashMap::new();
+    for (i, h) in held.iter().enumerate() {
+        by_client.entry(h.client).or_default().push(i);
+    }
+    let mut out = Vec::new();
+    for mut of_one in by_client.into_values() {
+        let Some(excess) = of_one.len().checked_sub(limit).filter(|&n| n > 0) else {
+            continue;
+        };
+        of_one.retain(|&i| !held[i].reading);
+        of_one.sort_by_key(|&i| (held[i].moved, i));
+        out.extend(of_one.into_iter().take(excess));
+    }
+    out.sort_unstable();
+    out
+}
+
+/// Closes what [`crowded`] picks, and says whether there was any. A connection with a request on its
+/// way in gets a 503 that says why; an idle one is just closed, as an idle keep-alive connection may
+/// be.
+fn close_crowds(held: &[Held], conns: &[&Conn], port: u16) -> bool {
+    let pick = crowded(held, PER_CLIENT);
+    if pick.is_empty() {
+        return false;
+    }
+    let mut per_client: BTreeMap<IpAddr, (usize, usize)> = BTreeMap::new();
+    for h in held {
+        per_client.entry(h.client).or_default().1 += 1;
+    }
+    for i in pick {
+        let (h, c) = (&held[i], conns[i]);
+        let answer = h.asking.then(|| crowd_refusal(h.client));
+        if shut(c.fd, c.peer, port, answer.as_deref()) {
+            per_client.entry(h.client).or_default().0 += 1;
+        }
+    }
+    for (client, (closed, had)) in per_client.into_iter().filter(|(_, (n, _))| *n > 0) {
+        CROWDED.fetch_add(closed as u64, std::sync::atomic::Ordering::Relaxed);
+        log::warn!(
+            "closed {closed} connection(s) from {client}, which held {had} at once; ringbook keeps \
+             at most {PER_CLIENT} connections per client address and closes the ones quiet the \
+             longest"
+        );
+    }
+    true
 }
 
 /// The established connections on the HTTP port, one entry each (tiny_http holds two descriptors
@@ -224,18 +362,38 @@ fn connections(port: u16) -> Vec<Conn> {
 /// on every read from the start, and the open is most of the cost); 0 where it can't be read, which
 /// leaves the guard to its regular scans.
 fn resident(statm: Option<&std::fs::File>) -> u64 {
-    use std::os::unix::fs::FileExt;
     let mut buf = [0u8; 128];
-    let Some(n) = statm.and_then(|f| f.read_at(&mut buf, 0).ok()) else {
-        return 0;
-    };
-    let pages = std::str::from_utf8(&buf[..n])
-        .ok()
+    let pages = read_fresh(statm, &mut buf)
         .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
         .unwrap_or(0);
     // SAFETY: sysconf only reads a system constant.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     pages * page.max(0) as u64
+}
+
+/// TCP sockets allocated in the network namespace, from `sockstat` kept open as for [`resident`]
+/// (the `alloc` figure of its `TCP:` line); 0 where it can't be read, which leaves the guard to its
+/// other triggers.
+fn tcp_sockets(sockstat: Option<&std::fs::File>) -> u64 {
+    let mut buf = [0u8; 512];
+    read_fresh(sockstat, &mut buf)
+        .and_then(alloc_in)
+        .unwrap_or(0)
+}
+
+/// The `alloc` figure of the `TCP:` line in the text of a `sockstat`.
+fn alloc_in(sockstat: &str) -> Option<u64> {
+    let line = sockstat.lines().find(|l| l.starts_with("TCP:"))?;
+    let mut words = line.split_whitespace();
+    words.find(|w| *w == "alloc")?;
+    words.next()?.parse().ok()
+}
+
+/// A procfs file's text, read from its start (which has procfs make it anew).
+fn read_fresh<'a>(file: Option<&std::fs::File>, buf: &'a mut [u8]) -> Option<&'a str> {
+    use std::os::unix::fs::FileExt;
+    let n = file?.read_at(buf, 0).ok()?;
+    std::str::from_utf8(&buf[..n]).ok()
 }
 
 /// Bytes that have arrived on `fd` and wait unread.
@@ -298,10 +456,11 @@ fn address(
     addr.as_socket()
 }
 
-/// Answers 431 on the connection behind `fd` and shuts it down, if it still is the connection from
-/// `peer` on `port`. Works on a copy of the descriptor, so tiny_http's own stays valid (its next
-/// read fails and it closes it) and a number reused since the scan is never touched.
-fn shut(fd: RawFd, peer: SocketAddr, port: u16, over: u64) -> bool {
+/// Sends `answer` (if any) on the connection behind `fd` and shuts it down, if it still is the
+/// connection from `peer` on `port`. Works on a copy of the descriptor, so tiny_http's own stays
+/// valid (its next read fails or ends and it closes it) and a number reused since the scan is never
+/// touched.
+fn shut(fd: RawFd, peer: SocketAddr, port: u16, answer: Option<&[u8]>) -> bool {
     // SAFETY: F_DUPFD_CLOEXEC makes a new descriptor, which this function then owns and closes.
     let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
     if dup < 0 {
@@ -313,31 +472,50 @@ fn shut(fd: RawFd, peer: SocketAddr, port: u16, over: u64) -> bool {
         return false;
     }
     let sock = SockRef::from(&own);
-    let answer = refusal(over);
-    // Without waiting: a client that doesn't read has its answer dropped, not the guard held up.
-    let _ = sock.send_with_flags(&answer, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL);
-    // A reset when tiny_http closes it, not an orderly close: a flooding client would otherwise sit
-    // blocked in its send against a zero window, and the kernel keep the orphan for a minute.
-    let _ = sock.set_linger(Some(Duration::ZERO));
+    if let Some(answer) = answer {
+        // Without waiting: a client that doesn't read has its answer dropped, not the guard held
+        // up.
+        let _ = sock.send_with_flags(answer, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL);
+        // A reset when tiny_http closes it, not an orderly close: a client still sending would
+        // otherwise sit blocked in its send against a zero window, and the kernel keep the orphan
+        // for a minute.
+        let _ = sock.set_linger(Some(Duration::ZERO));
+    }
     let _ = sock.shutdown(std::net::Shutdown::Both);
     true
 }
 
 /// The whole 431 response, as the workers would word it.
 fn refusal(over: u64) -> Vec<u8> {
-    let body = serde_json::json!({
-        "error": format!(
+    whole_answer(
+        "431 Request Header Fields Too Large",
+        format!(
             "the request's header went on past {} KiB without ending; ringbook takes at most {} \
              fields and {} KiB, and closed the connection",
             over / 1024,
             super::MAX_HEADER_FIELDS,
             super::MAX_HEADER_BYTES / 1024
-        )
-    })
-    .to_string();
+        ),
+    )
+}
+
+/// The whole 503 response for a connection closed by the per-client limit.
+fn crowd_refusal(client: IpAddr) -> Vec<u8> {
+    whole_answer(
+        "503 Service Unavailable",
+        format!(
+            "{client} held more than {PER_CLIENT} connections to ringbook at once, which is as many \
+             as one client address may hold; this one had been quiet the longest and was closed"
+        ),
+    )
+}
+
+/// A whole HTTP/1.1 answer with a JSON error, which closes the connection.
+fn whole_answer(status: &str, message: String) -> Vec<u8> {
+    let body = serde_json::json!({ "error": message }).to_string();
     format!(
-        "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json\r\n\
-         X-Content-Type-Options: nosniff\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nX-Content-Type-Options: \
+         nosniff\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .into_bytes()
@@ -387,6 +565,66 @@ mod tests {
         bodies().remove(&peer);
         drop(reading(Some(&peer)));
         assert_eq!(count(), Some(2));
+    }
+
+    #[test]
+    fn a_crowding_client_loses_its_longest_quiet_connections_and_no_one_else_any() {
+        let (a, b): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        let h = |client, moved, reading| Held {
+            client,
+            moved,
+            reading,
+            asking: false,
+        };
+        // Client a holds 5 with a limit of 3; b holds 3 and loses none.
+        let held = [
+            h(a, 7, false), // 0
+            h(b, 1, false), // 1
+            h(a, 2, false), // 2: the quietest of a's
+            h(a, 5, true),  // 3: quiet, but a body is being read from it
+            h(b, 1, false), // 4
+            h(a, 5, false), // 5: as quiet as 6, listed first
+            h(a, 5, false), // 6
+            h(b, 9, false), // 7
+        ];
+        assert_eq!(crowded(&held, 3), vec![2, 5]);
+        assert_eq!(crowded(&held, 5), Vec::<usize>::new());
+        // Every connection a body is being read from is spared, even if that leaves too many.
+        let reading = [h(a, 1, true), h(a, 2, true), h(a, 3, false)];
+        assert_eq!(crowded(&reading, 1), vec![2]);
+    }
+
+    #[test]
+    fn the_tcp_socket_count_is_read_from_sockstat() {
+        let text =
+            "sockets: used 190\nTCP: inuse 12 orphan 0 tw 3 alloc 4117 mem 2\nUDP: inuse 4 mem 1\n";
+        assert_eq!(alloc_in(text), Some(4117));
+        assert_eq!(alloc_in("sockets: used 1\n"), None);
+        // This machine's own, read the way the guard reads it.
+        let f = std::fs::File::open("/proc/self/net/sockstat").unwrap();
+        let before = tcp_sockets(Some(&f));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let held: Vec<_> = (0..100)
+            .map(|_| std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap())
+            .collect();
+        // 200 ends made here; other tests may close a few of theirs meanwhile.
+        let after = tcp_sockets(Some(&f));
+        assert!(after >= before + 100, "{before} -> {after}");
+        drop(held);
+    }
+
+    #[test]
+    fn the_crowd_refusal_is_a_whole_503_that_names_the_client() {
+        let r = String::from_utf8(crowd_refusal("192.0.2.9".parse().unwrap())).unwrap();
+        let (head, body) = r.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 503 "), "{head}");
+        assert!(head.contains("Connection: close"), "{head}");
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        let msg = v["error"].as_str().unwrap();
+        assert!(
+            msg.contains("192.0.2.9") && msg.contains(&format!("more than {PER_CLIENT}")),
+            "{msg}"
+        );
     }
 
     #[test]
