@@ -504,8 +504,8 @@ fn crowd_refusal(client: IpAddr) -> Vec<u8> {
     whole_answer(
         "503 Service Unavailable",
         format!(
-            "{client} held more than {PER_CLIENT} connections to ringbook at once, which is as many \
-             as one client address may hold; this one had been quiet the longest and was closed"
+            "{client} held more than {PER_CLIENT} connections to ringbook at once, the most one \
+             client address may hold; this one had been quiet the longest and was closed"
         ),
     )
 }
