@@ -245,11 +245,7 @@ pub fn search_filter(model: &NumberModel, typed: &str, mode: SearchMode) -> Filt
         return f;
     }
     if typed.chars().any(char::is_alphabetic) {
-        let spaced = typed.replace('+', " ");
-        let mut words: Vec<String> = name_words(&spaced).iter().map(|w| fold(w)).collect();
-        words.dedup();
-        words.truncate(6);
-        f.words = words;
+        f.words = typed_words(typed);
         return f;
     }
     let digits: String = typed.chars().filter(char::is_ascii_digit).collect();
@@ -274,6 +270,17 @@ pub fn search_filter(model: &NumberModel, typed: &str, mode: SearchMode) -> Filt
         f.digits.push(digits);
     }
     f
+}
+
+/// The words of a typed name search, split and folded as a contact's stored words are, so each can
+/// be looked for as the start of one of them; at most six. A `+` counts as a space, because some
+/// phones form-encode spaces and a name never holds one.
+pub fn typed_words(typed: &str) -> Vec<String> {
+    let spaced = typed.replace('+', " ");
+    let mut words: Vec<String> = name_words(&spaced).iter().map(|w| fold(w)).collect();
+    words.dedup();
+    words.truncate(6);
+    words
 }
 
 /// An A–Z group for browsing without typing, laid out like the keypad so that each fits one screen line.

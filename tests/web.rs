@@ -304,6 +304,59 @@ fn a_hostile_contact_name_is_rendered_as_text() {
     }
 }
 
+/// The names on a contact list page, in order, and its "more" link.
+fn listed(html: &str) -> (Vec<String>, Option<String>) {
+    let names = html
+        .split("class=\"contact-name\" href=\"/contacts/")
+        .skip(1)
+        .filter_map(|s| s.split_once('>').and_then(|(_, r)| r.split_once('<')))
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let more = html
+        .split("href=\"/contacts?q=")
+        .nth(1)
+        .and_then(|s| s.split_once('"'))
+        .map(|(q, _)| format!("/contacts?q={}", q.replace("&amp;", "&")));
+    (names, more)
+}
+
+#[test]
+fn the_contact_search_finds_any_name_word_in_name_order_and_pages() {
+    let db = Db::new("web-search");
+    let mut csv = String::from("first_name,last_name,company,phone\n");
+    csv.push_str("Anna,Müller,Bäckerei Sonnenschein,030 5550101\n");
+    csv.push_str("Erika,Mustermann,Muster & Söhne GmbH,030 5550102\n");
+    csv.push_str("Nora,Ohnenummer,Praxis am See,\n");
+    for i in 0..55 {
+        csv.push_str(&format!("Kim{i:02},Paging,,030 5551{i:03}\n"));
+    }
+    db.import_csv(&csv);
+    let srv = Server::start(db);
+    let mut c = set_up(&srv);
+    // Any word of the names or the company, without its accents, a contact without a number too.
+    for (q, want) in [
+        ("muller", &["Anna Müller"][..]),
+        ("S%C3%96HNE", &["Erika Mustermann"]),
+        ("sonnen+anna", &["Anna Müller"]),
+        ("see", &["Nora Ohnenummer"]),
+        ("mu", &["Anna Müller", "Erika Mustermann"]),
+        ("5550102", &["Erika Mustermann"]),
+        ("nobody", &[]),
+    ] {
+        let page = c.get(&format!("/contacts?q={q}"));
+        assert_eq!(page.status, 200, "{q}: {}", page.text());
+        assert_eq!(listed(&page.text()).0, want, "{q}");
+    }
+    // 55 matches: 50 on the first page in name order, the other 5 behind "more".
+    let (first, more) = listed(&c.get("/contacts?q=paging").text());
+    let all: Vec<String> = (0..55).map(|i| format!("Kim{i:02} Paging")).collect();
+    assert_eq!(first, all[..50]);
+    let more = more.expect("a link to the next page");
+    let (rest, none) = listed(&c.get(&more).text());
+    assert_eq!(rest, all[50..]);
+    assert_eq!(none, None);
+}
+
 fn post_event(srv: &Server, key: &str, body: serde_json::Value) {
     let r = srv.request(
         "POST",

@@ -3,9 +3,11 @@
 //!
 //! The keys (`contacts.sort_name`, `search_words`, `search_t9`) are computed by
 //! `phonebook::search_keys` and written here on every insert and update of a contact, so they can never
-//! disagree with the names. Browsing and paging in name order use the `contacts_by_sort_name` index.
+//! disagree with the names. Browsing and paging in name order use the `contacts_by_name_words` index,
+//! which also holds the words, so a search that walks the name order checks them without reading each
+//! contact's row (schema step 17).
 //!
-//! Word searches (the phone books' and the call log's search by name) go through `contact_words`, an
+//! Word searches (the phone books', the contact search's and the call log's search by name) go through `contact_words`, an
 //! FTS5 index of `search_words` (schema step 10) written beside the column in the same transaction, and
 //! by every delete of a contact: each typed word is a prefix there (a short one a prefix
 //! query, a longer one the terms it starts, see [`word_query`]), so a name among a million contacts
@@ -29,9 +31,10 @@ pub struct Range {
     pub to: Option<String>,
 }
 
-/// Which contacts a phone-book query returns. Contacts without numbers are never listed. A contact
-/// matches when all `words` match, or `t9` matches, or one of `digits` does (only the parts that are
-/// set count; none set means every contact); and, if `ranges` are given, its sort name is in one.
+/// Which contacts a phone-book query returns. Contacts without numbers are listed only with
+/// `numberless` (a phone book has nothing to dial for them). A contact matches when all `words`
+/// match, or `t9` matches, or one of `digits` does (only the parts that are set count; none set
+/// means every contact); and, if `ranges` are given, its sort name is in one.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
     /// Each must start a word of the contact's folded names.
@@ -42,6 +45,8 @@ pub struct Filter {
     pub digits: Vec<String>,
     /// The sort name must be in one of these (A–Z groups).
     pub ranges: Vec<Range>,
+    /// Contacts without numbers match too (the admin UI's and 3CX's contact search).
+    pub numberless: bool,
 }
 
 fn like_escape(s: &str) -> String {
@@ -156,8 +161,10 @@ impl Filter {
             params.push(Value::Text(v));
             format!("?{}", params.len())
         };
-        let mut clauses =
-            vec!["EXISTS (SELECT 1 FROM phones p0 WHERE p0.contact_id = c.id)".to_string()];
+        let mut clauses = Vec::new();
+        if !self.numberless {
+            clauses.push("EXISTS (SELECT 1 FROM phones p0 WHERE p0.contact_id = c.id)".to_string());
+        }
         let mut any = Vec::new();
         if !self.words.is_empty() {
             match words {
@@ -218,6 +225,9 @@ impl Filter {
                 })
                 .collect();
             clauses.push(format!("({})", ors.join(" OR ")));
+        }
+        if clauses.is_empty() {
+            return "1".to_string();
         }
         clauses.join(" AND ")
     }
@@ -423,6 +433,22 @@ impl Reader {
         Ok(out)
     }
 
+    /// The ids of matching contacts in name order, `limit` from `offset`: a contact search's page.
+    pub fn directory_ids(&self, filter: &Filter, offset: usize, limit: usize) -> Result<Vec<i64>> {
+        let mut values = Vec::new();
+        let cond = filter.where_sql(&mut values, &self.word_plan(filter)?);
+        values.push(Value::Integer(limit as i64));
+        values.push(Value::Integer(offset as i64));
+        let sql = format!(
+            "SELECT c.id FROM contacts c WHERE {cond} ORDER BY c.sort_name, c.id LIMIT ?{} OFFSET ?{}",
+            values.len() - 1,
+            values.len()
+        );
+        let mut st = self.conn().prepare_cached(&sql)?;
+        let rows = st.query_map(params_from_iter(values), |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Whether any contact matches (to show only the A–Z groups that have someone in them).
     pub fn directory_any(&self, filter: &Filter) -> Result<bool> {
         let mut values = Vec::new();
@@ -494,6 +520,7 @@ mod tests {
             t9: t9.map(str::to_string),
             digits: digits.iter().map(|s| s.to_string()).collect(),
             ranges: vec![],
+            numberless: false,
         };
         assert_eq!(names(&Filter::default()), ["Müller", "Zander", "Петров"]);
         assert_eq!(names(&f(&["mu"], None, &[])), ["Müller"]);
@@ -612,6 +639,25 @@ mod tests {
             sql.push_str(" ORDER BY c.id");
         }
         sql.push_str(&format!(" LIMIT {limit}"));
+        let mut st = r.conn().prepare(&sql).unwrap();
+        let rows = st
+            .query_map(params_from_iter(words.iter().map(|w| word_like(w))), |r| {
+                r.get(0)
+            })
+            .unwrap();
+        rows.collect::<rusqlite::Result<_>>().unwrap()
+    }
+
+    /// Every contact whose words start with `words`, numbers or not, in name order: what a contact
+    /// search's page must hold.
+    fn scanned_by_name(r: &Reader, words: &[&str], offset: usize, limit: usize) -> Vec<i64> {
+        let mut sql = String::from("SELECT c.id FROM contacts c WHERE 1 = 1");
+        for i in 1..=words.len() {
+            sql.push_str(&format!(" AND c.search_words LIKE ?{i} ESCAPE '\\'"));
+        }
+        sql.push_str(&format!(
+            " ORDER BY c.sort_name, c.id LIMIT {limit} OFFSET {offset}"
+        ));
         let mut st = r.conn().prepare(&sql).unwrap();
         let rows = st
             .query_map(params_from_iter(words.iter().map(|w| word_like(w))), |r| {
@@ -823,9 +869,65 @@ mod tests {
                 .map(|(_, c)| c.id.0)
                 .collect();
             assert_eq!(listed, scanned(&r, words, true, 20), "{words:?}");
+            // A contact search lists contacts without numbers too, and pages by offset.
+            let f = Filter {
+                numberless: true,
+                ..f
+            };
+            let page = r.directory_ids(&f, 5, 20).unwrap();
+            assert_eq!(page, scanned_by_name(&r, words, 5, 20), "{words:?}");
         }
         let rare = r.contact_ids_by_words(&["rare".into()], 200).unwrap();
         assert_eq!(rare.len(), 11, "past the first 10,000 contacts too");
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    /// The admin UI's and the 3CX template's contact search: words start name words (accents and
+    /// case aside, anywhere in the company name too), contacts without numbers are found, digits
+    /// find number endings, and pages come in name order.
+    #[test]
+    fn a_contact_search_finds_name_words_and_number_endings_in_name_order() {
+        let path = temp_db("search");
+        let store = Store::open(&path).unwrap();
+        let model = NumberModel {
+            area_code: "30".into(),
+            ..NumberModel::default()
+        };
+        for c in [
+            person(
+                "Erika",
+                "Mustermann",
+                "Muster & Söhne GmbH",
+                &["030 555666"],
+            ),
+            person("Anna", "Müller", "Bäckerei", &["030 1234567"]),
+            person("No", "Number", "", &[]),
+            person("Bernd", "Zander", "", &["030 7654321"]),
+        ] {
+            contacts::create(&store, &model, c).unwrap();
+        }
+        let r = store.reader().unwrap();
+        let found = |text: &str, offset: usize, limit: usize| -> Vec<String> {
+            r.search_contacts(text, limit, offset)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.last_name)
+                .collect()
+        };
+        assert_eq!(found("muller", 0, 10), ["Müller"]);
+        assert_eq!(found("MÜLL", 0, 10), ["Müller"]);
+        assert_eq!(found("anna mü", 0, 10), ["Müller"]);
+        assert_eq!(found("söhne", 0, 10), ["Mustermann"]);
+        assert_eq!(found("backerei", 0, 10), ["Müller"]);
+        assert_eq!(found("number", 0, 10), ["Number"]);
+        assert_eq!(found("m", 0, 10), ["Müller", "Mustermann"]);
+        assert_eq!(found("m", 1, 10), ["Mustermann"]);
+        assert_eq!(found("m", 0, 1), ["Müller"]);
+        assert_eq!(found("4567", 0, 10), ["Müller"]);
+        assert_eq!(found("654 321", 0, 10), ["Zander"]);
+        assert!(found("anna zander", 0, 10).is_empty());
+        assert!(found("#", 0, 10).is_empty());
+        assert!(found("nobody", 0, 10).is_empty());
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
