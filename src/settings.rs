@@ -62,6 +62,15 @@ fn match_tail(v: &str) -> Result<String, String> {
     }
 }
 
+fn connections(v: &str) -> Result<String, String> {
+    match v.trim().parse::<usize>() {
+        Ok(n) if (16..=2000).contains(&n) => Ok(n.to_string()),
+        _ => Err(format!(
+            "'{v}' must be a whole number from 16 to 2000, e.g. 256"
+        )),
+    }
+}
+
 fn boolean(v: &str) -> Result<String, String> {
     match v.trim().to_ascii_lowercase().as_str() {
         "true" | "on" | "yes" | "1" => Ok("true".into()),
@@ -302,6 +311,12 @@ pub const SPECS: &[Spec] = &[
         default: "",
         description: "The address phones and PBXs use to reach this box, e.g. http://ringbook.local:8080. Used in provisioning text; empty means it is taken from the request.",
         validate: url_or_empty,
+    },
+    Spec {
+        key: "http.connections_per_client",
+        default: "256",
+        description: "How many connections one client address may hold at once. A phone holds one or two, a browser six, a PBX some dozens; past the limit the client's connections that have been quiet the longest are closed, so one device that leaks connections can't take them all. Raise it when many phones reach this box through one address (a NAT router or a reverse proxy). From 16 to 2000. Takes effect at the next start.",
+        validate: connections,
     },
     Spec {
         key: "threecx.placeholder_on_miss",

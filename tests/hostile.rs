@@ -286,6 +286,49 @@ fn a_client_holding_more_than_256_connections_loses_the_quietest_and_no_one_else
     );
 }
 
+/// `http.connections_per_client` sets the limit: refused outside 16–2000, and 24 keeps a client to 24
+/// connections, with the log naming the limit.
+#[test]
+fn the_connection_limit_per_client_is_a_setting() {
+    let db = Db::new("hostile-limit");
+    db.berlin();
+    for bad in ["8", "5000", "many"] {
+        let out = db.cli(&["settings", "set", "http.connections_per_client", bad]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains("from 16 to 2000"),
+            "{bad}: {err}"
+        );
+    }
+    db.ok(&["settings", "set", "http.connections_per_client", "24"]);
+    let srv = Server::start(db);
+    let mut socks: Vec<_> = (0..40)
+        .map(|_| connect_from("127.0.0.9", srv.addr))
+        .collect();
+    let start = Instant::now();
+    loop {
+        socks.retain_mut(|s| closed(s).is_none());
+        if socks.len() <= 24 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{} of 40 connections still open after 10 s; the limit is 24",
+            socks.len()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    thread::sleep(Duration::from_millis(1200));
+    socks.retain_mut(|s| closed(s).is_none());
+    assert_eq!(socks.len(), 24, "the client keeps exactly 24");
+    let log = srv.log_text();
+    assert!(
+        log.contains("from 127.0.0.9, which held")
+            && log.contains("ringbook keeps at most 24 connections per client address"),
+        "the log names the client and the limit:\n{log}"
+    );
+}
+
 #[test]
 fn idle_connections_are_closed_after_the_io_timeout() {
     let db = Db::new("hostile-idle");

@@ -1,5 +1,5 @@
 //! The connection guard: a request header that never ends is answered 431 and closed, and no client
-//! address holds more than [`PER_CLIENT`] connections.
+//! address holds more than `http.connections_per_client` connections ([`PER_CLIENT`] unless set).
 //!
 //! tiny_http 0.12 reads a request's header into memory, line by line, before ringbook sees the
 //! request, and nothing caps it: one connection sending an endless header line grew the server by
@@ -19,10 +19,10 @@
 //!
 //! tiny_http also has no limit on connections: each takes a thread and two descriptors for as long
 //! as its client keeps it, and at the descriptor limit the server stops and must be restarted. So
-//! the same scan counts each client address's connections, and past [`PER_CLIENT`] closes the ones
-//! quiet the longest (a half-sent request gets a 503 that says why). A device that leaks
-//! connections, or a slowloris client opening more and more, costs ringbook 256 connections, not
-//! its service. A flood faster than the guard can close (thousands of connections a second from one
+//! the same scan counts each client address's connections, and past the limit (the setting
+//! `http.connections_per_client`, [`PER_CLIENT`] by default) closes the ones quiet the longest (a
+//! half-sent request gets a 503 that says why). A device that leaks connections, or a slowloris
+//! client opening more and more, costs ringbook that many connections, not its service. A flood faster than the guard can close (thousands of connections a second from one
 //! address, or from many addresses) can still reach the limit, and then ringbook restarts as before.
 //!
 //! A scan costs a few system calls a descriptor (0.3 ms with 64 keep-alive connections and 3 ms
@@ -76,11 +76,13 @@ pub const HEADER_CAP: u64 = 4 * (super::MAX_HEADER_BYTES + super::MAX_TARGET) as
 /// `TCP_ESTABLISHED` in the kernel's `tcp_states.h` (libc has no name for it).
 const TCP_ESTABLISHED: u8 = 1;
 
-/// Connections one client address may hold at once (for HTTPS, the real client's). A phone holds one
-/// or two, a browser six, a PBX's pool some dozens; past this, the client's connections that have
-/// been quiet the longest are closed. Without a limit, one device that leaks connections (or one
-/// slowloris client) takes every descriptor the service has, about 2,000 connections under its
-/// `LimitNOFILE=4096`, and ringbook must restart to serve anyone again.
+/// Connections one client address may hold at once (for HTTPS, the real client's) unless the setting
+/// `http.connections_per_client` says otherwise. A phone holds one or two, a browser six, a PBX's
+/// pool some dozens; past this, the client's connections that have been quiet the longest are
+/// closed. Without a limit, one device that leaks connections (or one slowloris client) takes every
+/// descriptor the service has, about 2,000 connections under its `LimitNOFILE=4096`, and ringbook
+/// must restart to serve anyone again. An office whose phones reach ringbook through one address
+/// (a NAT router or a reverse proxy) shares one limit among all of them and may need it higher.
 pub const PER_CLIENT: usize = 256;
 
 /// TCP sockets the machine may gain within one tick before the connections are scanned at once, so
@@ -93,7 +95,7 @@ const NEW_SOCKETS: u64 = 32;
 /// Connections cut since the start for a header past [`HEADER_CAP`], for `/metrics`.
 pub static CUT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// Connections closed since the start because their client held more than [`PER_CLIENT`], for
+/// Connections closed since the start because their client held more than the limit, for
 /// `/metrics`.
 pub static CROWDED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -127,9 +129,10 @@ impl Drop for Reading {
     }
 }
 
-/// Starts the guard for the HTTP listener on `port`.
-pub fn start(port: u16) {
-    if let Err(e) = crate::vital::spawn("http-guard", move || watch(port)) {
+/// Starts the guard for the HTTP listener on `port`, keeping each client address to `per_client`
+/// connections.
+pub fn start(port: u16, per_client: usize) {
+    if let Err(e) = crate::vital::spawn("http-guard", move || watch(port, per_client)) {
         log::error!("the connection guard could not start: {e}");
     }
 }
@@ -177,7 +180,7 @@ fn judge(mark: &mut Mark, taken: u64, sent: u64, bodies: u64) -> Option<u64> {
     (over > HEADER_CAP).then_some(over)
 }
 
-fn watch(port: u16) {
+fn watch(port: u16, per_client: usize) {
     // A connection seen for the first time is judged from its start, so a flood that began within
     // the last tick is not forgiven its first tick.
     let mut tracks: HashMap<SocketAddr, Track> = HashMap::new();
@@ -253,7 +256,7 @@ fn watch(port: u16) {
                 super::MAX_HEADER_BYTES / 1024,
             );
         }
-        let crowded = close_crowds(&held, &left, port);
+        let crowded = close_crowds(&held, &left, port, per_client);
         if arriving || crowded || !cut.is_empty() {
             hot_until = Some(std::time::Instant::now() + HOT_FOR);
         }
@@ -297,8 +300,8 @@ fn crowded(held: &[Held], limit: usize) -> Vec<usize> {
 /// Closes what [`crowded`] picks, and says whether there was any. A connection with a request on its
 /// way in gets a 503 that says why; an idle one is just closed, as an idle keep-alive connection may
 /// be.
-fn close_crowds(held: &[Held], conns: &[&Conn], port: u16) -> bool {
-    let pick = crowded(held, PER_CLIENT);
+fn close_crowds(held: &[Held], conns: &[&Conn], port: u16, limit: usize) -> bool {
+    let pick = crowded(held, limit);
     if pick.is_empty() {
         return false;
     }
@@ -308,7 +311,7 @@ fn close_crowds(held: &[Held], conns: &[&Conn], port: u16) -> bool {
     }
     for i in pick {
         let (h, c) = (&held[i], conns[i]);
-        let answer = h.asking.then(|| crowd_refusal(h.client));
+        let answer = h.asking.then(|| crowd_refusal(h.client, limit));
         if shut(c.fd, c.peer, port, answer.as_deref()) {
             per_client.entry(h.client).or_default().0 += 1;
         }
@@ -317,8 +320,8 @@ fn close_crowds(held: &[Held], conns: &[&Conn], port: u16) -> bool {
         CROWDED.fetch_add(closed as u64, std::sync::atomic::Ordering::Relaxed);
         log::warn!(
             "closed {closed} connection(s) from {client}, which held {had} at once; ringbook keeps \
-             at most {PER_CLIENT} connections per client address and closes the ones quiet the \
-             longest"
+             at most {limit} connections per client address (http.connections_per_client) and \
+             closes the ones quiet the longest"
         );
     }
     true
@@ -500,11 +503,11 @@ fn refusal(over: u64) -> Vec<u8> {
 }
 
 /// The whole 503 response for a connection closed by the per-client limit.
-fn crowd_refusal(client: IpAddr) -> Vec<u8> {
+fn crowd_refusal(client: IpAddr, limit: usize) -> Vec<u8> {
     whole_answer(
         "503 Service Unavailable",
         format!(
-            "{client} held more than {PER_CLIENT} connections to ringbook at once, the most one \
+            "{client} held more than {limit} connections to ringbook at once, the most one \
              client address may hold; this one had been quiet the longest and was closed"
         ),
     )
@@ -615,7 +618,7 @@ mod tests {
 
     #[test]
     fn the_crowd_refusal_is_a_whole_503_that_names_the_client() {
-        let r = String::from_utf8(crowd_refusal("192.0.2.9".parse().unwrap())).unwrap();
+        let r = String::from_utf8(crowd_refusal("192.0.2.9".parse().unwrap(), PER_CLIENT)).unwrap();
         let (head, body) = r.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 503 "), "{head}");
         assert!(head.contains("Connection: close"), "{head}");

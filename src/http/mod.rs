@@ -374,7 +374,7 @@ pub fn serve(
     // flood that arrived first could otherwise take the descriptors a worker still needs.
     let server = tiny_http::Server::from_listener(listener, None).map_err(|e| e.to_string())?;
     listener::keep_accept_alive(local, HEARTBEAT);
-    guard::start(local.port());
+    guard::start(local.port(), connections_per_client(&app.store));
     let server = Arc::new(server);
     let mut handles = Vec::new();
     for (i, mut ctx) in ctxs.into_iter().enumerate() {
@@ -390,6 +390,16 @@ pub fn serve(
         let _ = h.join();
     }
     Err("the HTTP server stopped accepting connections".into())
+}
+
+/// The per-client connection limit (`http.connections_per_client`), read once at the start.
+fn connections_per_client(store: &Store) -> usize {
+    store
+        .reader()
+        .ok()
+        .and_then(|r| Settings::load(&r).ok())
+        .and_then(|s| s.get("http.connections_per_client").parse().ok())
+        .unwrap_or(guard::PER_CLIENT)
 }
 
 /// Starts the HTTPS listener (`web.https_port`, 0 = off) in front of the HTTP one and returns its
