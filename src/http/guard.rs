@@ -22,8 +22,9 @@
 //! the same scan counts each client address's connections, and past the limit (the setting
 //! `http.connections_per_client`, [`PER_CLIENT`] by default) closes the ones quiet the longest (a
 //! half-sent request gets a 503 that says why). A device that leaks connections, or a slowloris
-//! client opening more and more, costs ringbook that many connections, not its service. A flood faster than the guard can close (thousands of connections a second from one
-//! address, or from many addresses) can still reach the limit, and then ringbook restarts as before.
+//! client opening more and more, costs ringbook that many connections, not its service. A flood
+//! faster than the guard can close (thousands of connections a second from one address, or from
+//! many addresses) can still reach the limit, and then ringbook restarts as before.
 //!
 //! A scan costs a few system calls a descriptor (0.3 ms with 64 keep-alive connections and 3 ms
 //! with 564 here; 0.5% and 3.4% of a core if it ran every [`TICK`]). So the guard scans once a

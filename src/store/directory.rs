@@ -7,12 +7,13 @@
 //! which also holds the words, so a search that walks the name order checks them without reading each
 //! contact's row (schema step 17).
 //!
-//! Word searches (the phone books', the contact search's and the call log's search by name) go through `contact_words`, an
-//! FTS5 index of `search_words` (schema step 10) written beside the column in the same transaction, and
-//! by every delete of a contact: each typed word is a prefix there (a short one a prefix
-//! query, a longer one the terms it starts, see [`word_query`]), so a name among a million contacts
-//! costs a millisecond instead of a `LIKE` over every contact. FTS5 writes a
-//! transaction's words as one sorted segment, so contact writes don't pay for random index inserts.
+//! Word searches (the phone books', the contact search's and the call log's search by name) go
+//! through `contact_words`, an FTS5 index of `search_words` (schema step 10) written beside the
+//! column in the same transaction, and by every delete of a contact: each typed word is a prefix
+//! there (a short one a prefix query, a longer one the terms it starts, see [`word_query`]), so a
+//! name among a million contacts costs a millisecond instead of a `LIKE` over every contact. FTS5
+//! writes a transaction's words as one sorted segment, so contact writes don't pay for random index
+//! inserts.
 //! Words the index can't answer exactly (see [`word_search`]) fall back to the `LIKE '% word%'` scan;
 //! the answer is the same either way. T9 keys stay a `LIKE` scan: every T9 search is also a substring
 //! search of the numbers' digits, which scans anyway.
