@@ -487,27 +487,39 @@ mod tests {
         }
     }
 
-    #[test]
-    fn filters_search_words_t9_digits_and_ranges() {
-        let path = temp_db("filters");
+    /// A store for a Berlin office (area code 30) holding `people`.
+    fn office_with<const N: usize>(
+        tag: &str,
+        people: [NewContact; N],
+    ) -> (std::path::PathBuf, Store) {
+        let path = temp_db(tag);
         let store = Store::open(&path).unwrap();
         let model = NumberModel {
             area_code: "30".into(),
             ..NumberModel::default()
         };
-        for c in [
-            person(
-                "Anna",
-                "Müller",
-                "Bäckerei",
-                &["030 1234567", "0151 12345678"],
-            ),
-            person("Bernd", "Zander", "", &["030 7654321"]),
-            person("Иван", "Петров", "", &["+7 495 123-45-67"]),
-            person("No", "Number", "", &[]),
-        ] {
+        for c in people {
             contacts::create(&store, &model, c).unwrap();
         }
+        (path, store)
+    }
+
+    #[test]
+    fn filters_search_words_t9_digits_and_ranges() {
+        let (path, store) = office_with(
+            "filters",
+            [
+                person(
+                    "Anna",
+                    "Müller",
+                    "Bäckerei",
+                    &["030 1234567", "0151 12345678"],
+                ),
+                person("Bernd", "Zander", "", &["030 7654321"]),
+                person("Иван", "Петров", "", &["+7 495 123-45-67"]),
+                person("No", "Number", "", &[]),
+            ],
+        );
         let r = store.reader().unwrap();
         let names = |f: &Filter| -> Vec<String> {
             r.directory_contacts(f, None, 100)
@@ -630,35 +642,31 @@ mod tests {
     /// What the name searches found before the word index: a `LIKE` scan of `search_words`, ids in
     /// order (`listed`: only contacts with numbers, in name order, as the phone books list them).
     fn scanned(r: &Reader, words: &[&str], listed: bool, limit: usize) -> Vec<i64> {
-        let mut sql = String::from("SELECT c.id FROM contacts c WHERE 1 = 1");
-        for i in 1..=words.len() {
-            sql.push_str(&format!(" AND c.search_words LIKE ?{i} ESCAPE '\\'"));
-        }
-        if listed {
-            sql.push_str(" AND EXISTS (SELECT 1 FROM phones p WHERE p.contact_id = c.id) ORDER BY c.sort_name, c.id");
+        let order = if listed {
+            " AND EXISTS (SELECT 1 FROM phones p WHERE p.contact_id = c.id) ORDER BY c.sort_name, c.id"
         } else {
-            sql.push_str(" ORDER BY c.id");
-        }
-        sql.push_str(&format!(" LIMIT {limit}"));
-        let mut st = r.conn().prepare(&sql).unwrap();
-        let rows = st
-            .query_map(params_from_iter(words.iter().map(|w| word_like(w))), |r| {
-                r.get(0)
-            })
-            .unwrap();
-        rows.collect::<rusqlite::Result<_>>().unwrap()
+            " ORDER BY c.id"
+        };
+        scan(r, words, &format!("{order} LIMIT {limit}"))
     }
 
     /// Every contact whose words start with `words`, numbers or not, in name order: what a contact
     /// search's page must hold.
     fn scanned_by_name(r: &Reader, words: &[&str], offset: usize, limit: usize) -> Vec<i64> {
+        scan(
+            r,
+            words,
+            &format!(" ORDER BY c.sort_name, c.id LIMIT {limit} OFFSET {offset}"),
+        )
+    }
+
+    /// The ids of the contacts whose `search_words` start a word with each of `words`, then `rest`.
+    fn scan(r: &Reader, words: &[&str], rest: &str) -> Vec<i64> {
         let mut sql = String::from("SELECT c.id FROM contacts c WHERE 1 = 1");
         for i in 1..=words.len() {
             sql.push_str(&format!(" AND c.search_words LIKE ?{i} ESCAPE '\\'"));
         }
-        sql.push_str(&format!(
-            " ORDER BY c.sort_name, c.id LIMIT {limit} OFFSET {offset}"
-        ));
+        sql.push_str(rest);
         let mut st = r.conn().prepare(&sql).unwrap();
         let rows = st
             .query_map(params_from_iter(words.iter().map(|w| word_like(w))), |r| {
@@ -888,25 +896,20 @@ mod tests {
     /// find number endings, and pages come in name order.
     #[test]
     fn a_contact_search_finds_name_words_and_number_endings_in_name_order() {
-        let path = temp_db("search");
-        let store = Store::open(&path).unwrap();
-        let model = NumberModel {
-            area_code: "30".into(),
-            ..NumberModel::default()
-        };
-        for c in [
-            person(
-                "Erika",
-                "Mustermann",
-                "Muster & Söhne GmbH",
-                &["030 555666"],
-            ),
-            person("Anna", "Müller", "Bäckerei", &["030 1234567"]),
-            person("No", "Number", "", &[]),
-            person("Bernd", "Zander", "", &["030 7654321"]),
-        ] {
-            contacts::create(&store, &model, c).unwrap();
-        }
+        let (path, store) = office_with(
+            "search",
+            [
+                person(
+                    "Erika",
+                    "Mustermann",
+                    "Muster & Söhne GmbH",
+                    &["030 555666"],
+                ),
+                person("Anna", "Müller", "Bäckerei", &["030 1234567"]),
+                person("No", "Number", "", &[]),
+                person("Bernd", "Zander", "", &["030 7654321"]),
+            ],
+        );
         let r = store.reader().unwrap();
         let found = |text: &str, offset: usize, limit: usize| -> Vec<String> {
             r.search_contacts(text, limit, offset)
