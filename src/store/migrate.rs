@@ -434,6 +434,23 @@ pub const MIGRATIONS: &[Step] = &[
     CREATE INDEX contacts_by_name_words ON contacts(sort_name, id, search_words);
     "#,
     ),
+    // 18: each term of a contact's words beside its sort name, so that a search for a common word
+    // with few terms (a surname thousands share) reads its contacts in name order (see
+    // `store::directory::Plan::Ordered`) instead of walking the name order up to them. The store
+    // writes it beside `search_words`; step 19 fills it from the contacts stored before, and a
+    // restore fills it anew.
+    Step::Sql(
+        r#"
+    CREATE TABLE contact_name_terms (
+        term       TEXT NOT NULL,
+        sort_name  TEXT NOT NULL,
+        contact_id INTEGER NOT NULL,
+        PRIMARY KEY (term, sort_name, contact_id)
+    ) WITHOUT ROWID;
+    "#,
+    ),
+    // 19: see 18.
+    Step::Code(super::directory::fill_name_terms),
 ];
 
 /// The `IN` lists of migration 13 and what they become, per table. Each list is written out as the
