@@ -310,7 +310,7 @@ kill "$FLOOR_PID" 2>/dev/null || true
 FLOOR_PID=""
 
 echo "== call log and weekly report server times ($CALLS_NOW calls)" >&2
-PAGES=$(python3 scripts/bench/web_times.py "$ADDR" "$WEB_USER" "$WEB_PASSWORD" pages)
+PAGES=$(WEB_TIMES_SERVER_PID=$SERVER python3 scripts/bench/web_times.py "$ADDR" "$WEB_USER" "$WEB_PASSWORD" pages)
 
 # The mixed row runs twice: once with lookups and journal events alone, then with weekly reports on
 # top. Both state how much of the machine's CPU was left idle, so a p99 that rises with the reports
@@ -472,6 +472,7 @@ fig = {
     "calllog_filtered_p95_ms": pages["calllog_filtered"]["p95"], "calllog_search_p95_ms": pages["calllog_search"]["p95"],
     "calllog_name_p50_ms": pages["calllog_name"]["p50"], "calllog_name_p95_ms": pages["calllog_name"]["p95"],
     "contacts_name_p50_ms": pages["contacts_name"]["p50"], "contacts_name_p95_ms": pages["contacts_name"]["p95"],
+    "pages_disk_mb": {k: v.get("disk_mb") for k, v in pages.items()},
     "report_p50_ms": pages["report_employee"]["p50"], "report_p95_ms": pages["report_employee"]["p95"],
     "report_contact_p95_ms": pages["report_contact"]["p95"],
     "noreports_lookup_p99_ms": noreports["p99_us"] / 1000, "noreports_ingest_per_s": round(noreports_ingest["rate"]),
@@ -501,6 +502,15 @@ fig = {
     },
 }
 json.dump(fig, open(sys.argv[1], "w"), indent=2)
+
+
+def disk(page):
+    """What the server read from the disk during a page row: the kernel may have evicted the pages a
+    row reads first (see the reclaim note above the table), and those reads set its p95."""
+    mb = fig["pages_disk_mb"].get(page)
+    return "" if mb is None else f"; {mb} MB read from disk"
+
+
 rows = [
     (f'lookups/s (64 keep-alive connections; the median of 3 runs, {min(fig["lookups_per_s_runs"]):,}–{max(fig["lookups_per_s_runs"]):,})', f'{fig["lookups_per_s"]:,}', "≥ 30,000"),
     (f'lookup p50 / p99 at full load (server CPU {fig["lookup_server_cpu_us"]} µs a lookup)', f'{fig["lookup_p50_ms"]:.2f} / {fig["lookup_p99_ms"]:.2f} ms', ""),
@@ -526,8 +536,8 @@ rows = [
     (f'lookup p99 at half load while {fig["drained_to_slow_crm"]:,} outbox rows drain to a slow CRM (50 ms an answer)', f'{fig["draining_lookup_p99_ms"]:.2f} ms', "as at half load"),
     (f'call-log page, {fig["calls"]:,} calls (server p50 / p95)', f'{fig["calllog_p50_ms"]} / {fig["calllog_p95_ms"]} ms', "≤ 20 ms"),
     ("call log filtered / searched (server p95)", f'{fig["calllog_filtered_p95_ms"]} / {fig["calllog_search_p95_ms"]} ms', "≤ 20 ms"),
-    (f'call log searched by name, {fig["contacts"]:,} contacts (server p50 / p95)', f'{fig["calllog_name_p50_ms"]} / {fig["calllog_name_p95_ms"]} ms', "≤ 20 ms"),
-    (f'contact search by name, {fig["contacts"]:,} contacts (server p50 / p95)', f'{fig["contacts_name_p50_ms"]} / {fig["contacts_name_p95_ms"]} ms', "≤ 20 ms"),
+    (f'call log searched by name, {fig["contacts"]:,} contacts (server p50 / p95{disk("calllog_name")})', f'{fig["calllog_name_p50_ms"]} / {fig["calllog_name_p95_ms"]} ms', "≤ 20 ms"),
+    (f'contact search by name, {fig["contacts"]:,} contacts (server p50 / p95{disk("contacts_name")})', f'{fig["contacts_name_p50_ms"]} / {fig["contacts_name_p95_ms"]} ms', "≤ 20 ms"),
     ("weekly report by employee (server p50 / p95)", f'{fig["report_p50_ms"]} / {fig["report_p95_ms"]} ms', "≤ 100 ms"),
     ("weekly report by contact (server p95)", f'{fig["report_contact_p95_ms"]} ms', "≤ 100 ms"),
     ("lookup p99 at 5,000/s with 500 idle + slowloris connections", f'{fig["slow_clients_lookup_p99_ms"]:.2f} ms ({fig["slow_clients_threads"]} threads; the 500 connections cost {fig["held_connections_rss_mb"]} MB, RSS {fig["slow_clients_rss_mb"]} MB)', "≤ 10 ms"),

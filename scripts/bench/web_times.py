@@ -8,6 +8,7 @@ SECONDS (the report half of the mixed load), printing how many it ran.
 """
 import http.client
 import json
+import os
 import re
 import sys
 import time
@@ -64,7 +65,21 @@ if mode == "reports":
     sys.exit(0)
 
 
+def disk_read():
+    """Bytes the server has read from the disk so far (not from the OS page cache), if bench.sh
+    named its process: a page row's p95 can be a first read of pages the kernel had evicted."""
+    pid = os.environ.get("WEB_TIMES_SERVER_PID")
+    if not pid:
+        return None
+    with open(f"/proc/{pid}/io") as f:
+        for line in f:
+            if line.startswith("read_bytes:"):
+                return int(line.split()[1])
+    return None
+
+
 def measure(paths, rounds):
+    before = disk_read()
     times = []
     for i in range(rounds):
         r, _ = request("GET", paths[i % len(paths)])
@@ -77,7 +92,9 @@ def measure(paths, rounds):
     if not times:
         sys.exit("web_times: no Server-Timing header in the answers")
     pick = lambda p: round(times[min(len(times) - 1, int(p * len(times)))], 2)
-    return {"p50": pick(0.50), "p95": pick(0.95), "n": len(times)}
+    after = disk_read()
+    disk_mb = None if before is None or after is None else round((after - before) / 1e6, 1)
+    return {"p50": pick(0.50), "p95": pick(0.95), "n": len(times), "disk_mb": disk_mb}
 
 
 out = {
