@@ -1179,22 +1179,13 @@ mod tests {
         // Two common words: one is read in name order, the other checked on each contact.
         check(&r, &["santos", "grupo"]);
         // Renamed out of the surname, into it, and deleted: the terms follow the names.
+        let rename = |id: i64, c: NewContact| {
+            contacts::update(&store, &model, ContactId(id), c).unwrap();
+        };
         let first = scanned_by_name(&r, &["santos"], 0, 1)[0];
-        contacts::update(
-            &store,
-            &model,
-            ContactId(first),
-            person("Ana0", "Silva", "", &["+4930777"]),
-        )
-        .unwrap();
+        rename(first, person("Ana0", "Silva", "", &["+4930777"]));
         let other = scanned_by_name(&r, &["person"], 0, 1)[0];
-        contacts::update(
-            &store,
-            &model,
-            ContactId(other),
-            person("Olga", "Santos", "", &["+4930888"]),
-        )
-        .unwrap();
+        rename(other, person("Olga", "Santos", "", &["+4930888"]));
         let last = *scanned_by_name(&r, &["santos"], 0, 10_000).last().unwrap();
         contacts::delete(&store, ContactId(last)).unwrap();
         let r = store.reader().unwrap();
