@@ -281,8 +281,9 @@ pub struct EntryRow {
 }
 
 /// Writes a contact's search keys, and its words into the word indexes when they or its sort name
-/// changed (a mirror refresh rewrites every contact, most of them unchanged). Called by `store::contacts::insert` and
-/// `update` in the same transaction, so the keys always match the names.
+/// changed (a mirror refresh rewrites every contact, most of them unchanged). Called by
+/// `store::contacts::insert` and `update` in the same transaction, so the keys always match the
+/// names.
 pub fn index_contact(
     tx: &Connection,
     id: ContactId,
@@ -380,8 +381,8 @@ pub fn rebuild_word_index(tx: &Connection) -> Result<()> {
 
 /// Fills `contact_name_terms` from the word index (schema step 19, and after a restore). FTS5's
 /// `instance` view lists each term's contacts term by term, so the rows arrive one term's range at a
-/// time and each page of the table is written about once: 1M demo contacts in a few seconds, where
-/// sorting them first in a temporary table took 440 MB of memory (`temp_store=MEMORY`).
+/// time and each page of the table is written about once: 1M demo contacts (4.1M rows) in 9.5 s at
+/// 16 MB, where sorting the rows first in a temporary table took 444 MB (`temp_store=MEMORY`).
 pub fn fill_name_terms(tx: &Connection) -> Result<()> {
     tx.execute_batch(
         "DELETE FROM contact_name_terms;
