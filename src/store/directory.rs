@@ -1213,6 +1213,56 @@ mod tests {
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 
+    /// What schema step 19 and a restore write into `contact_name_terms` from the word index is
+    /// exactly what the store wrote beside each contact: the same rows, so a database migrated from
+    /// before the table searches as one written since.
+    #[test]
+    fn filling_the_name_terms_from_the_word_index_matches_what_the_writes_left() {
+        let (path, store) = office_with(
+            "fill",
+            [
+                person(
+                    "Anna",
+                    "Müller",
+                    "Bäckerei Müller & Söhne",
+                    &["030 1234567"],
+                ),
+                person("Zoë", "O'Brien-Smith", "", &[]),
+                person("Иван", "Петров", "ООО Ромашка", &["+7 495 123-45-67"]),
+                person("", "", "ACME 24 GmbH", &["030 7654321"]),
+                person("Anna", "Anna", "", &["030 555"]),
+            ],
+        );
+        contacts::delete(&store, ContactId(5)).unwrap();
+        let rows = |r: &Reader| -> Vec<(String, String, i64)> {
+            let mut st = r
+                .conn()
+                .prepare(
+                    "SELECT term, sort_name, contact_id FROM contact_name_terms ORDER BY 1, 2, 3",
+                )
+                .unwrap();
+            let rows = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap();
+            rows.collect::<rusqlite::Result<_>>().unwrap()
+        };
+        let written = rows(&store.reader().unwrap());
+        assert!(written.iter().any(|(t, _, id)| t == "muller" && *id == 1));
+        assert!(written.iter().any(|(t, _, id)| t == "петров" && *id == 3));
+        assert!(
+            written.iter().all(|(_, _, id)| *id != 5),
+            "a deleted contact's rows are gone"
+        );
+        store
+            .write(|tx| {
+                tx.execute("DELETE FROM contact_name_terms", [])?;
+                fill_name_terms(tx)
+            })
+            .unwrap();
+        assert_eq!(rows(&store.reader().unwrap()), written);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
     /// The admin UI's and the 3CX template's contact search: words start name words (accents and
     /// case aside, anywhere in the company name too), contacts without numbers are found, digits
     /// find number endings, and pages come in name order.
