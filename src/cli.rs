@@ -636,7 +636,7 @@ fn settings_cmd(store: &Store, cmd: &SettingsCmd) -> Result<(), String> {
                 {
                     let n = contacts::renormalize_all(store, model).map_err(|e| e.to_string())?;
                     if n > 0 {
-                        println!("re-read {n} stored numbers with the new number model");
+                        println!("{n} stored numbers changed with the new number model");
                     }
                 }
             }

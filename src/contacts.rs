@@ -322,9 +322,11 @@ pub fn delete(store: &Store, id: ContactId) -> Result<(), Error> {
     Ok(store.write(move |tx| store::contacts::delete(tx, id))?)
 }
 
-/// Stores many prepared contacts in one transaction: all of them or none.
+/// Stores many prepared contacts in one transaction: all of them or none. It runs alone
+/// ([`Store::write_alone`]): an import or a batch of demo contacts writes index pages all over a large
+/// database, and a savepoint would hold each page's old content in memory.
 pub fn insert_all(store: &Store, contacts: Vec<Prepared>) -> Result<usize, Error> {
-    Ok(store.write(move |tx| {
+    Ok(store.write_alone(move |tx| {
         for p in &contacts {
             store::contacts::insert(tx, p)?;
         }
@@ -333,9 +335,10 @@ pub fn insert_all(store: &Store, contacts: Vec<Prepared>) -> Result<usize, Error
 }
 
 /// Re-normalizes every stored number with the current number model, for when the office changes its
-/// country, area code or prefixes. Runs as one transaction.
+/// country, area code or prefixes; returns how many numbers changed. Runs as one transaction, alone
+/// ([`Store::write_alone`]), since it may change the keys of every number.
 pub fn renormalize_all(store: &Store, model: NumberModel) -> Result<usize, Error> {
-    Ok(store.write(move |tx| {
+    Ok(store.write_alone(move |tx| {
         store::contacts::renormalize(tx, &|raw| {
             let n = model.normalize(raw).ok()?;
             let digits = n.digits_key()?.to_string();

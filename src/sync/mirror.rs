@@ -296,8 +296,10 @@ pub fn pull(store: &Store, reader: &Reader, settings: &Settings) -> Result<Pulle
     let bad = parsed.bad.len();
     let mut good = parsed.good;
     content_ids(&mut good);
+    // Alone, without a savepoint: an address book of up to `MAX_BODY` rewrites contacts all over
+    // the database, and a savepoint keeps every page it changes in memory.
     let (stored, deleted) = store
-        .write(move |tx| {
+        .write_alone(move |tx| {
             let done = store::contacts::mirror_replace(tx, ADDRESSBOOK, &good)?;
             store::settings::meta_put(tx, META_URL, &url)?;
             store::settings::meta_put(tx, META_ETAG, &etag)?;
