@@ -178,6 +178,38 @@ pub fn redirect(to: &str) -> Response {
     secure(Response::new(303, HTML, Vec::new()).with_header("Location", to.to_string()))
 }
 
+/// A file beside the database that is removed when this is dropped, however the request ends: the
+/// restore's working copy, the backup's copy, an export being written. Beside the database because
+/// that disk has room for a copy of it (the temp directory may be memory) and the service may write
+/// there. Drop it as soon as the file is open: the open handle still reads it.
+pub(crate) struct TempFile(pub std::path::PathBuf);
+
+impl TempFile {
+    /// A fresh hidden name, `.ringbook-{what}-{random}.{ext}`.
+    pub(crate) fn beside_db(ctx: &Ctx, what: &str, ext: &str) -> TempFile {
+        let db = ctx.app.store.path();
+        let dir = db
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        TempFile(dir.join(format!(
+            ".ringbook-{what}-{}.{ext}",
+            crate::auth::random_token(12)
+        )))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+        for ext in ["-journal", "-wal", "-shm"] {
+            let mut p = self.0.clone().into_os_string();
+            p.push(ext);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 /// A database error, as a plain page.
 pub fn store_error(e: &StoreError) -> Response {
     log::error!("web UI: {e}");

@@ -5,7 +5,7 @@ use maud::html;
 
 use super::layout::{csrf, layout, notice, password_meter};
 use super::upload_stream::{Multipart, UploadError};
-use super::{field, form_of, gate, page, store_error, text, Me};
+use super::{field, form_of, gate, page, store_error, text, Me, TempFile};
 use crate::http::routes::Params;
 use crate::http::{tls, Ctx, Request, Response};
 use crate::store;
@@ -233,36 +233,6 @@ pub fn tls_self_signed(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     }
 }
 
-/// Removes the restore's working copy, or the backup's copy, however they end.
-struct TempFile(std::path::PathBuf);
-
-impl TempFile {
-    /// A fresh hidden file name next to the database: the same disk, which has room for a copy of
-    /// it (the temp directory may be memory), and a place the service may write.
-    fn beside_db(ctx: &Ctx, what: &str) -> TempFile {
-        let db = ctx.app.store.path();
-        let dir = db
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
-        TempFile(dir.join(format!(
-            ".ringbook-{what}-{}.db",
-            crate::auth::random_token(12)
-        )))
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-        for ext in ["-journal", "-wal", "-shm"] {
-            let mut p = self.0.clone().into_os_string();
-            p.push(ext);
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
 /// The page for an upload whose CSRF token is missing or wrong.
 fn csrf_refused(me: &Me) -> Response {
     page(
@@ -302,7 +272,7 @@ pub fn restore(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     let csrf_ok = |token: &Option<String>| {
         me.csrf_ok(&[("csrf".to_string(), token.clone().unwrap_or_default())])
     };
-    let work = TempFile::beside_db(ctx, "restore");
+    let work = TempFile::beside_db(ctx, "restore", "db");
     let mut token = None;
     let mut passphrase = String::new();
     let mut size = 0;
@@ -410,7 +380,7 @@ fn unseal(ctx: &Ctx, me: &Me, upload: TempFile, passphrase: &str) -> Result<Temp
         ));
     }
     let file = std::fs::File::open(&upload.0).map_err(io_error)?;
-    let plain = TempFile::beside_db(ctx, "restore");
+    let plain = TempFile::beside_db(ctx, "restore", "db");
     let out = std::fs::File::create(&plain.0).map_err(io_error)?;
     let mut out = std::io::BufWriter::with_capacity(256 * 1024, out);
     let opened = backup::open(std::io::BufReader::new(file), passphrase, &mut out)
@@ -521,7 +491,7 @@ pub fn backup(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         let why = me.t(super::users::weak_key(w));
         return render_status(ctx, &me, Some(("error", why)), 400);
     }
-    let copy = TempFile::beside_db(ctx, "backup");
+    let copy = TempFile::beside_db(ctx, "backup", "db");
     let opened = ctx
         .reader
         .backup_into(&copy.0)
