@@ -4,7 +4,7 @@
 use maud::{html, Markup};
 
 use super::layout::{csrf, dash, duration, layout, notice};
-use super::{field, form_of, gate, page, redirect, store_error, text, Me};
+use super::{download, field, form_of, gate, page, redirect, store_error, text, Me};
 use crate::http::routes::Params;
 use crate::http::{Ctx, Request, Response};
 use crate::journal::view::{self, Call, CallFilter};
@@ -307,7 +307,8 @@ pub fn list(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     page(200, layout(&me, me.t("nav.calls"), "calls", body))
 }
 
-/// `GET /calls.csv`: the filtered log as CSV (up to 100 000 calls, newest first).
+/// `GET /calls.csv`: the filtered log as CSV, every call it holds, newest first, as a download sent
+/// from a file ([`super::download`]).
 pub fn csv_export(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     let me = match gate(ctx, req, false) {
         Ok(m) => m,
@@ -316,63 +317,59 @@ pub fn csv_export(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
     let mut f = filter_from(ctx, &me, req);
     f.after = None;
     f.limit = view::MAX_LIMIT;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
-        "id",
-        "started",
-        "direction",
-        "status",
-        "number",
-        "contact",
-        "line",
-        "extension",
-        "employee",
-        "duration_s",
-        "handling",
-        "description",
-    ]);
-    let mut n = 0;
-    loop {
-        let pg = match view::list(&ctx.reader, &f) {
-            Ok(p) => p,
-            Err(e) => return store_error(&e),
-        };
-        for c in &pg.calls {
-            let _ = w.write_record([
-                c.id.0.to_string(),
-                me.time(c.started_at),
-                c.direction.as_str().to_string(),
-                c.status.as_str().to_string(),
-                c.remote
-                    .e164
-                    .clone()
-                    .unwrap_or_else(|| c.remote.raw.clone()),
-                c.contact
-                    .as_ref()
-                    .map(|k| k.name.clone())
-                    .unwrap_or_default(),
-                c.line.as_ref().map(|l| l.name.clone()).unwrap_or_default(),
-                c.extension.clone().unwrap_or_default(),
-                c.employee
-                    .as_ref()
-                    .map(|e| e.name.clone())
-                    .unwrap_or_default(),
-                c.duration.to_string(),
-                c.handling.status.to_string(),
-                c.description.clone(),
-            ]);
-            n += 1;
+    let reader = &ctx.reader;
+    download(ctx, "text/csv; charset=utf-8", "calls.csv", |out| {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record([
+            "id",
+            "started",
+            "direction",
+            "status",
+            "number",
+            "contact",
+            "line",
+            "extension",
+            "employee",
+            "duration_s",
+            "handling",
+            "description",
+        ])
+        .map_err(|e| e.to_string())?;
+        loop {
+            let pg = view::list(reader, &f).map_err(|e| e.to_string())?;
+            for c in &pg.calls {
+                w.write_record([
+                    c.id.0.to_string(),
+                    me.time(c.started_at),
+                    c.direction.as_str().to_string(),
+                    c.status.as_str().to_string(),
+                    c.remote
+                        .e164
+                        .clone()
+                        .unwrap_or_else(|| c.remote.raw.clone()),
+                    c.contact
+                        .as_ref()
+                        .map(|k| k.name.clone())
+                        .unwrap_or_default(),
+                    c.line.as_ref().map(|l| l.name.clone()).unwrap_or_default(),
+                    c.extension.clone().unwrap_or_default(),
+                    c.employee
+                        .as_ref()
+                        .map(|e| e.name.clone())
+                        .unwrap_or_default(),
+                    c.duration.to_string(),
+                    c.handling.status.to_string(),
+                    c.description.clone(),
+                ])
+                .map_err(|e| e.to_string())?;
+            }
+            match pg.next_cursor.as_deref().and_then(view::decode_cursor) {
+                Some(after) => f.after = Some(after),
+                None => break,
+            }
         }
-        match pg.next_cursor.as_deref().and_then(view::decode_cursor) {
-            Some(after) if n < 100_000 => f.after = Some(after),
-            _ => break,
-        }
-    }
-    let body = w.into_inner().unwrap_or_default();
-    super::secure(
-        Response::new(200, "text/csv; charset=utf-8", body)
-            .with_header("Content-Disposition", "attachment; filename=\"calls.csv\""),
-    )
+        w.flush().map_err(|e| e.to_string())
+    })
 }
 
 /// `GET /calls/missed`: the worklist of open missed calls, and the last ones closed by a callback.

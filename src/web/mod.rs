@@ -210,6 +210,55 @@ impl Drop for TempFile {
     }
 }
 
+/// A download written to a file beside the database by `write` and sent from it, with its length;
+/// the file is unlinked as soon as it is written. A file, not memory: an export grows with the
+/// office (1M contacts make a 71 MB CSV and a 203 MB vCard file, which built in memory took the
+/// server to 161 and 417 MB, against the service's MemoryMax of 512 MB).
+pub(crate) fn download(
+    ctx: &Ctx,
+    content_type: &'static str,
+    file_name: &str,
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<(), String>,
+) -> Response {
+    let ext = file_name.rsplit('.').next().unwrap_or("out");
+    let file = TempFile::beside_db(ctx, "export", ext);
+    let written = write_to(&file.0, write);
+    drop(file);
+    match written {
+        Ok((f, len)) => secure(
+            Response::file(200, content_type, std::io::BufReader::new(f), len).with_header(
+                "Content-Disposition",
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ),
+        Err(e) => secure(Response::text(
+            500,
+            format!("the export could not be written: {e}"),
+        )),
+    }
+}
+
+/// See [`download`]: the new file at `path`, open at its start, and its length.
+fn write_to(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<(), String>,
+) -> Result<(std::fs::File, u64), String> {
+    use std::io::{Seek, Write};
+    let mut f = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| e.to_string())?;
+    let mut out = std::io::BufWriter::new(&mut f);
+    write(&mut out)?;
+    out.flush().map_err(|e| e.to_string())?;
+    drop(out);
+    f.rewind().map_err(|e| e.to_string())?;
+    let len = f.metadata().map_err(|e| e.to_string())?.len();
+    Ok((f, len))
+}
+
 /// A database error, as a plain page.
 pub fn store_error(e: &StoreError) -> Response {
     log::error!("web UI: {e}");
