@@ -229,7 +229,9 @@ fn basic(user: &str, password: &str) -> String {
     out
 }
 
-/// At most this much of an address book is read (a few hundred thousand contacts).
+/// The largest address book read (a few hundred thousand contacts). A larger one is refused whole:
+/// cut off here, it would replace the mirror with the contacts before the cut (deleting the rest),
+/// and its last card might end inside a number.
 const MAX_BODY: u64 = 64 * 1024 * 1024;
 
 /// Pulls `sync.contacts.url` once: a conditional GET, and on a 200 the file parsed and the source's
@@ -277,9 +279,15 @@ pub fn pull(store: &Store, reader: &Reader, settings: &Settings) -> Result<Pulle
     let modified = resp.header("Last-Modified").unwrap_or("").to_string();
     let mut bytes = Vec::new();
     resp.into_reader()
-        .take(MAX_BODY)
+        .take(MAX_BODY + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("the address book at {url} could not be read: {e}"))?;
+    if bytes.len() as u64 > MAX_BODY {
+        return Err(format!(
+            "the address book at {url} is larger than {} MB, more than ringbook reads; the contacts of the last pull are kept",
+            MAX_BODY >> 20
+        ));
+    }
     let text = String::from_utf8_lossy(&bytes);
     let parsed = import::parse(
         &text,
