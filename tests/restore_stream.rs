@@ -65,12 +65,30 @@ fn peak_kib(srv: &Server) -> u64 {
 
 /// Working copies a restore leaves beside the database (there must be none once it answered).
 fn leftovers(srv: &Server) -> Vec<String> {
+    files_beside_db(srv, ".ringbook-restore-")
+}
+
+/// The files in the database's directory whose names start with `prefix`.
+fn files_beside_db(srv: &Server, prefix: &str) -> Vec<String> {
     std::fs::read_dir(srv.db.dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".ringbook-restore-"))
+        .filter(|n| n.starts_with(prefix))
         .collect()
+}
+
+/// A Berlin office with the admin `owner` and `contacts` demo contacts and `calls` demo calls,
+/// served.
+fn demo_office(tag: &str, contacts: usize, calls: usize) -> Server {
+    let db = Db::new(tag);
+    db.berlin();
+    let out = db.cli_with_stdin(&["user", "add", "owner", "--role", "admin"], PASSWORD);
+    assert!(out.status.success(), "{out:?}");
+    let (contacts, calls) = (contacts.to_string(), calls.to_string());
+    let out = db.cli(&["demo-data", "--contacts", &contacts, "--calls", &calls]);
+    assert!(out.status.success(), "{out:?}");
+    Server::start(db)
 }
 
 fn contact_names(c: &mut Client) -> String {
@@ -168,14 +186,8 @@ fn a_large_backup_restores_through_the_form_without_being_held_in_memory() {
 /// memory (a 143 MB backup took the server to 190 MB); it must not.
 #[test]
 fn restoring_many_rows_over_as_many_keeps_memory_flat() {
-    let db = Db::new("restore-rows");
-    db.berlin();
-    let out = db.cli_with_stdin(&["user", "add", "owner", "--role", "admin"], PASSWORD);
-    assert!(out.status.success(), "{out:?}");
     // 28 MB: contacts, calls and their word index.
-    let out = db.cli(&["demo-data", "--contacts", "20000", "--calls", "20000"]);
-    assert!(out.status.success(), "{out:?}");
-    let server = Server::start(db);
+    let server = demo_office("restore-rows", 20_000, 20_000);
     let srv = &server;
     let mut c = Client::login(srv, "owner", PASSWORD);
     let backup = padded_backup(srv, &mut c, 0);
@@ -325,29 +337,10 @@ fn a_wrong_token_garbage_or_a_broken_upload_changes_nothing() {
 /// export stopped at 100,000 calls without a word.
 #[test]
 fn large_exports_are_whole_and_sent_from_a_file_not_memory() {
-    let db = Db::new("export-stream");
-    db.berlin();
-    let out = db.cli_with_stdin(&["user", "add", "owner", "--role", "admin"], PASSWORD);
-    assert!(out.status.success(), "{out:?}");
     let (contacts, calls) = (50_000, 101_000);
-    let out = db.cli(&[
-        "demo-data",
-        "--contacts",
-        &contacts.to_string(),
-        "--calls",
-        &calls.to_string(),
-    ]);
-    assert!(out.status.success(), "{out:?}");
-    let server = Server::start(db);
+    let server = demo_office("export-stream", contacts, calls);
     let srv = &server;
-    let exports = || {
-        std::fs::read_dir(srv.db.dir.path())
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with(".ringbook-export-"))
-            .collect::<Vec<_>>()
-    };
+    let exports = || files_beside_db(srv, ".ringbook-export-");
     fn csv_rows(text: &str) -> usize {
         csv::Reader::from_reader(text.as_bytes()).records().count()
     }
