@@ -999,22 +999,22 @@ fn an_address_book_url_is_mirrored_and_a_304_changes_nothing() {
         Some(hanna),
         "Hanna kept her row"
     );
-    // An address book past the 64 MB ringbook reads is refused whole. Read up to the limit, it
+    // An address book past the 16 MB ringbook reads is refused whole. Read up to the limit, it
     // replaced the mirror with the cards before the cut: Hanna, without Lena.
     let hanna_card =
         "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Berg;Hanna;;;\r\nTEL:030 7654321\r\nEND:VCARD\r\n";
     let mut v3 = format!(
         "{hanna_card}BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Otto Ohm\r\nTEL:030 5550009\r\nNOTE:"
     );
-    v3.push_str(&"x".repeat(64 << 20));
+    v3.push_str(&"x".repeat(16 << 20));
     v3.push_str("\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:Lena Lang\r\nTEL:030 5556667\r\nEND:VCARD\r\n");
     fake.route("/book.vcf", "text/vcard", &v3, Some("\"v3\""));
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !srv.log_text().contains("larger than 64 MB") && Instant::now() < deadline {
+    while !srv.log_text().contains("larger than 16 MB") && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(
-        srv.log_text().contains("is larger than 64 MB, more than ringbook reads; the contacts of the last pull are kept"),
+        srv.log_text().contains("is larger than 16 MB, more than ringbook reads; the contacts of the last pull are kept"),
         "{}",
         srv.log_text()
     );
