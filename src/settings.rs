@@ -598,7 +598,7 @@ pub const SPECS: &[Spec] = &[
     Spec {
         key: "sync.contacts.url",
         default: "",
-        description: "A vCard or CSV address book (e.g. a CardDAV server's export URL) whose contacts are kept as read-only contacts, pulled every sync.contacts.interval. Empty turns it off.",
+        description: "A vCard or CSV address book (e.g. a CardDAV server's export URL) whose contacts are kept as read-only contacts, pulled every sync.contacts.interval; up to 16 MB (some 80,000 contacts). Empty turns it off.",
         validate: url_or_empty,
     },
     Spec {
