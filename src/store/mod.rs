@@ -199,8 +199,8 @@ impl Store {
 
     /// Runs `f` in a transaction of its own, without a savepoint ([`Writer::write_alone`]), for a job
     /// that writes all over a large database (an import, a re-normalization, a mirror's refresh).
-    /// In a savepoint its old pages would be kept in memory: 455 MB of the CLI's peak RSS to
-    /// re-normalize the bench's 2M numbers, against 156 MB alone.
+    /// In a savepoint its old pages would be kept in memory: re-normalizing the bench's 2M numbers
+    /// that way took the CLI to 455 MB, 300 MB more than alone.
     pub fn write_alone<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,

@@ -158,6 +158,14 @@ try {
   check((await page.locator("img[src=x]").count()) === 0, "no image element was injected");
   await page.goto(base + "/contacts");
   await page.screenshot({ path: join(shots, "contacts.png"), fullPage: true });
+  // The export buttons download files (sent from a file the server wrote), with every contact.
+  for (const [link, name, has] of [["a[href='/contacts/export.csv']", "contacts.csv", "first_name,"],
+    ["a[href='/contacts/export.vcf']", "contacts.vcf", "BEGIN:VCARD"]]) {
+    const [file] = await Promise.all([page.waitForEvent("download"), page.click(link)]);
+    const text = readFileSync(await file.path(), "utf8");
+    check(file.suggestedFilename() === name, "the contact export downloads as " + name + ": " + file.suggestedFilename());
+    check(text.includes(has) && text.includes("Ada") && text.includes(evil), name + " holds the contacts, the hostile name as data");
+  }
 
   // 7. A form without its CSRF token is refused.
   await page.goto(base + "/contacts/new");
@@ -232,8 +240,14 @@ try {
   check((await found.count()) === 1 && (await found.innerText()).includes("Grace Hopper"), "a name search lists only that contact's call");
   await page.screenshot({ path: join(shots, "calls-name-search.png"), fullPage: true });
   await page.goto(base + "/calls");
-  check((await page.locator("#live tr[data-call]").count()) >= 4, "without the search every call is listed");
+  const listed = await page.locator("#live tr[data-call]").count();
+  check(listed >= 4, "without the search every call is listed");
   await page.screenshot({ path: join(shots, "calls.png"), fullPage: true });
+  // Its export button downloads the same calls as CSV: a header and one row each.
+  const [calls] = await Promise.all([page.waitForEvent("download"), page.click("a[href^='/calls.csv']")]);
+  const callsCsv = readFileSync(await calls.path(), "utf8").trim().split("\n");
+  check(calls.suggestedFilename() === "calls.csv" && callsCsv[0].startsWith("id,started,direction"), "the call log's export downloads as calls.csv");
+  check(callsCsv.length === listed + 1, "calls.csv holds the " + listed + " listed calls: " + callsCsv.length + " lines");
 
   // 13. The missed-calls worklist: assign one, mark two handled in bulk.
   for (const [id, remote, ext] of [["m-1", "+49 30 5550101", "201"], ["m-2", "+49 30 5550102", "202"], ["m-3", "+49 30 5550103", "201"]]) {
