@@ -231,10 +231,14 @@ pub(crate) fn download(
                 format!("attachment; filename=\"{file_name}\""),
             ),
         ),
-        Err(e) => secure(Response::text(
-            500,
-            format!("the export could not be written: {e}"),
-        )),
+        Err(e) => {
+            // Logged like a store error on any other page: the admin sees the 500, the log keeps why.
+            log::error!("web UI: the export {file_name} could not be written: {e}");
+            secure(Response::text(
+                500,
+                format!("the export could not be written: {e}"),
+            ))
+        }
     }
 }
 
