@@ -4,6 +4,7 @@
 //! the raw form for display beside the E.164 form and digit keys that lookups match on. This module
 //! decides what a valid contact is; the SQL is in `store::contacts`.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
@@ -140,13 +141,11 @@ pub struct Phone {
 }
 
 impl Contact {
-    /// "First Last", or the company when the contact has no personal name.
+    /// "First Last", or the company when the contact has no personal name. One line (see [`one_line`]).
     pub fn display_name(&self) -> String {
-        let person = format!("{} {}", self.first_name.trim(), self.last_name.trim())
-            .trim()
-            .to_string();
+        let person = one_line(&format!("{} {}", self.first_name, self.last_name)).into_owned();
         if person.is_empty() {
-            self.company.trim().to_string()
+            one_line(&self.company).into_owned()
         } else {
             person
         }
@@ -154,14 +153,12 @@ impl Contact {
 
     /// "First Last (Company)", "First Last" or "Company": what a PBX shows as the caller's name.
     pub fn caller_name(&self) -> String {
-        let person = format!("{} {}", self.first_name.trim(), self.last_name.trim())
-            .trim()
-            .to_string();
-        let company = self.company.trim();
+        let person = one_line(&format!("{} {}", self.first_name, self.last_name)).into_owned();
+        let company = one_line(&self.company);
         match (person.is_empty(), company.is_empty()) {
             (false, false) => format!("{person} ({company})"),
             (false, true) => person,
-            (true, _) => company.to_string(),
+            (true, _) => company.into_owned(),
         }
     }
 }
@@ -194,11 +191,24 @@ impl fmt::Display for ContactError {
 
 impl std::error::Error for ContactError {}
 
-fn clean(s: &str) -> String {
-    s.trim()
+/// Text as one line: each run of white space (a line break or a tab in an imported name) becomes one
+/// space, other control characters are dropped, and nothing is left at either end. Phones show names
+/// on one line and some store them (see shared protocols: snom-phones.md §2.1, §2.3), and a PBX puts
+/// the caller's name into a SIP header; a name keeps its line breaks nowhere.
+pub fn one_line(s: &str) -> Cow<'_, str> {
+    let plain = |c: char| c == ' ' || !(c.is_whitespace() || c.is_control());
+    if s.chars().all(plain) && !s.starts_with(' ') && !s.ends_with(' ') && !s.contains("  ") {
+        return Cow::Borrowed(s);
+    }
+    let kept: String = s
         .chars()
-        .filter(|c| !c.is_control() || *c == '\n')
-        .collect()
+        .filter(|c| c.is_whitespace() || !c.is_control())
+        .collect();
+    Cow::Owned(kept.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+fn clean(s: &str) -> String {
+    one_line(s).into_owned()
 }
 
 /// Checks a contact and normalizes its numbers. Doesn't touch the database.
@@ -384,6 +394,42 @@ mod tests {
         c.first_name.clear();
         c.last_name.clear();
         assert_eq!(c.caller_name(), "Bäckerei & Söhne");
+        // Stored before names were kept to one line: still one line for every phone and PBX.
+        c.first_name = "Anna\nMaria".into();
+        c.last_name = " Müller\r\n".into();
+        assert_eq!(c.display_name(), "Anna Maria Müller");
+        assert_eq!(c.caller_name(), "Anna Maria Müller (Bäckerei & Söhne)");
+    }
+
+    #[test]
+    fn names_are_one_line() {
+        for (typed, kept) in [
+            ("Anna Müller", "Anna Müller"),
+            (" a\nb\r\n  c ", "a b c"),
+            ("Tab\there", "Tab here"),
+            ("Nul\u{0}l", "Null"),
+            ("\u{7f}Bell\u{7}", "Bell"),
+            ("two  spaces", "two spaces"),
+            ("\n", ""),
+        ] {
+            assert_eq!(one_line(typed), kept, "{typed:?}");
+        }
+        assert!(matches!(one_line("Anna Müller"), Cow::Borrowed(_)));
+        let c = NewContact {
+            first_name: "Break\nName".into(),
+            last_name: "Line\r\n".into(),
+            company: "A\tB".into(),
+            ..Default::default()
+        };
+        let p = prepare(&model(), c).unwrap();
+        assert_eq!(
+            (
+                p.contact.first_name.as_str(),
+                p.contact.last_name.as_str(),
+                p.contact.company.as_str()
+            ),
+            ("Break Name", "Line", "A B")
+        );
     }
 
     #[test]

@@ -10,9 +10,10 @@
 //! writes them on every insert and update from [`search_keys`], and [`index_missing`] fills them for
 //! contacts stored before they existed.
 
+use std::borrow::Cow;
 use std::ops::ControlFlow;
 
-use crate::contacts::{Contact, ContactId, Phone, PhoneKind};
+use crate::contacts::{one_line, Contact, ContactId, Phone, PhoneKind};
 use crate::number::NumberModel;
 use crate::store::directory::{Filter, Range};
 use crate::store::{Reader, Store, StoreError};
@@ -41,12 +42,24 @@ pub fn dial_number(p: &Phone) -> String {
 /// The name a phone list shows: "Last, First" so that a list sorted by last name reads in order, the
 /// one name a contact has, or the company for a contact without a personal name.
 pub fn list_name(first: &str, last: &str, company: &str) -> String {
-    let (first, last, company) = (first.trim(), last.trim(), company.trim());
+    let (first, last) = (one_line(first), one_line(last));
     match (first.is_empty(), last.is_empty()) {
         (false, false) => format!("{last}, {first}"),
-        (true, false) => last.to_string(),
-        (false, true) => first.to_string(),
-        (true, true) => company.to_string(),
+        (true, false) => last.into_owned(),
+        (false, true) => first.into_owned(),
+        (true, true) => one_line(company).into_owned(),
+    }
+}
+
+/// The first and last name for a phone that keeps them apart (Snom's tbook, Grandstream), each on one
+/// line: a contact without a personal name is listed under its company as the last name, so the
+/// phone shows the company for its calls.
+pub fn first_and_last(c: &Contact) -> (Cow<'_, str>, Cow<'_, str>) {
+    let (first, last) = (one_line(&c.first_name), one_line(&c.last_name));
+    if first.is_empty() && last.is_empty() {
+        (Cow::Borrowed(""), one_line(&c.company))
+    } else {
+        (first, last)
     }
 }
 
@@ -231,7 +244,7 @@ pub enum SearchMode {
 }
 
 /// Turns what a person typed into a store filter:
-/// - nothing (or Yealink's unreplaced `#SEARCH`): everything;
+/// - nothing (or Yealink's unreplaced `#SEARCH`): everything; only signs (`*`, `-`): nothing;
 /// - text with letters: every word must start a word of the contact's first name, last name or company,
 ///   ignoring case and accents (`mü`, `mu` and `mue` all find "Müller"); a `+` counts as a space there,
 ///   because some phones form-encode spaces;
@@ -250,6 +263,7 @@ pub fn search_filter(model: &NumberModel, typed: &str, mode: SearchMode) -> Filt
     }
     let digits: String = typed.chars().filter(char::is_ascii_digit).collect();
     if digits.is_empty() {
+        f.nothing = true;
         return f;
     }
     if mode == SearchMode::WithT9 && !typed.starts_with('+') {
@@ -602,6 +616,10 @@ mod tests {
         assert_eq!(f, Filter::default());
         let f = search_filter(&model, "#SEARCH", SearchMode::NameOrNumber);
         assert_eq!(f, Filter::default());
+        for signs in ["*", "-", "# *"] {
+            let f = search_filter(&model, signs, SearchMode::WithT9);
+            assert!(f.nothing, "{signs:?} must find nothing, not everything");
+        }
         let f = search_filter(&model, "MÜ+anna", SearchMode::WithT9);
         assert_eq!(f.words, vec!["mu", "anna"]);
         assert_eq!(f.t9, None);

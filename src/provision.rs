@@ -22,9 +22,11 @@ pub const UNSET_BASE: &str = "http://RINGBOOK-ADDRESS:8080";
 pub const FALLBACK_BASE: &str = "http://ringbook.local";
 
 /// This box's base URL for links handed to devices: `public_url` (the setting `http.public_url`) when
-/// set, else `http://` plus the Host header the device used. A Host header with anything but host
-/// and port characters is ignored, so a request can't put markup or another site into our links.
-pub fn base_url(public_url: &str, host: Option<&str>) -> String {
+/// set, else the scheme the request came in by (`https` when it came through ringbook's TLS port)
+/// plus the Host header the device used: a phone that opened its directory over HTTPS must get its
+/// next page's link on the same port and scheme. A Host header with anything but host and port
+/// characters is ignored, so a request can't put markup or another site into our links.
+pub fn base_url(public_url: &str, host: Option<&str>, https: bool) -> String {
     let configured = public_url.trim().trim_end_matches('/');
     if !configured.is_empty() {
         return configured.to_string();
@@ -37,7 +39,7 @@ pub fn base_url(public_url: &str, host: Option<&str>) -> String {
                     c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')
                 }) =>
         {
-            format!("http://{h}")
+            format!("{}://{h}", if https { "https" } else { "http" })
         }
         _ => FALLBACK_BASE.to_string(),
     }
@@ -195,7 +197,7 @@ pub fn snom(base: &str, key: &str, base_unset: bool) -> String {
         (
             "action_incoming_url",
             format!(
-                "{base}/snom/incoming?key={k}&remote=$remote&local=$local&cid=$call-id&mac=$mac"
+                "{base}/snom/incoming?key={k}&remote=$remote&local=$local&cid=$call-id&mac=$mac&id=$active_user"
             ),
         ),
         (
@@ -520,8 +522,16 @@ mod tests {
             ("", None, FALLBACK_BASE),
         ];
         for (setting, host, want) in cases {
-            assert_eq!(base_url(setting, host), want, "{setting:?} {host:?}");
+            assert_eq!(base_url(setting, host, false), want, "{setting:?} {host:?}");
         }
+        assert_eq!(
+            base_url("", Some("192.168.1.5:8443"), true),
+            "https://192.168.1.5:8443"
+        );
+        assert_eq!(
+            base_url("http://box:8080", Some("192.168.1.5:8443"), true),
+            "http://box:8080"
+        );
     }
 
     #[test]
@@ -562,7 +572,7 @@ mod tests {
     #[test]
     fn snom_xml_escapes_ampersands_and_text_form_keeps_them() {
         let t = snom("http://box:8080", "rbk_k_s", false);
-        assert!(t.contains("<action_incoming_url perm=\"R\">http://box:8080/snom/incoming?key=rbk_k_s&amp;remote=$remote&amp;local=$local&amp;cid=$call-id&amp;mac=$mac</action_incoming_url>"), "{t}");
+        assert!(t.contains("<action_incoming_url perm=\"R\">http://box:8080/snom/incoming?key=rbk_k_s&amp;remote=$remote&amp;local=$local&amp;cid=$call-id&amp;mac=$mac&amp;id=$active_user</action_incoming_url>"), "{t}");
         assert!(
             t.contains(
                 "action_incoming_url!: http://box:8080/snom/incoming?key=rbk_k_s&remote=$remote"

@@ -836,3 +836,43 @@ fn a_large_phone_book_is_sent_with_its_length_not_chunked() {
     );
     assert!(r.text().contains("Anna599"));
 }
+
+#[test]
+fn a_name_imported_with_line_breaks_reaches_every_phone_on_one_line() {
+    let csv = "first_name,last_name,company,office\n\"Break\nName\",\"Line\r\n\",\"Two\tLines\nGmbH\",030 7777777\n";
+    let (srv, key) = berlin_office_with(csv, "lookup,phonebook");
+    for path in [
+        "/snom/tbook.xml",
+        "/dect/directory.xml",
+        "/yealink/phonebook.xml",
+        "/grandstream/phonebook.xml",
+        "/snom/directory?q=break",
+        "/snom/incoming?remote=%2B49307777777",
+        "/lookup.txt?number=%2B49307777777",
+    ] {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let r = srv.get(&format!("{path}{sep}key={key}"));
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        let body = r.text();
+        assert!(body.contains("Break Name"), "{path}:\n{body}");
+        for broken in ["Break\n", "Line\r", "Two\t", "Lines\n"] {
+            assert!(!body.contains(broken), "{path} keeps {broken:?}:\n{body}");
+        }
+    }
+}
+
+#[test]
+fn a_search_of_only_keypad_signs_finds_nothing_not_everything() {
+    let (srv, key) = office();
+    for q in ["*", "-", "%23"] {
+        let (_, root) = xml(&srv, &format!("/snom/directory?key={key}&q={q}"));
+        assert_eq!(
+            root.name,
+            "SnomIPPhoneText",
+            "q={q}: {:?}",
+            menu_items(&root)
+        );
+        let (_, root) = xml(&srv, &format!("/yealink/phonebook.xml?key={key}&q={q}"));
+        assert!(root.find_all("DirectoryEntry").is_empty(), "q={q}");
+    }
+}

@@ -370,6 +370,32 @@ fn with_https_only_browsers_are_sent_to_https_and_phones_stay_on_plain_http() {
 }
 
 #[test]
+fn a_phone_that_opens_its_directory_over_https_gets_https_links() {
+    let (srv, port) = https_server("ui-https-directory");
+    let key = srv.db.key("phonebook");
+    let get = |query: &str| {
+        let request = format!(
+            "GET /snom/directory?key={key}{query} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n"
+        );
+        https_raw(port, trusting(&stored_cert(&srv.db)), request.as_bytes()).unwrap()
+    };
+    // The search screen's URL and the group menu's items: the phone fetches exactly these.
+    for query in ["", "&q="] {
+        let r = get(query);
+        assert_eq!(r.status, 200, "{}", r.text());
+        let body = r.text();
+        assert!(
+            body.contains(&format!("https://localhost:{port}/snom/directory?key=")),
+            "{body}"
+        );
+        assert!(!body.contains("http://localhost"), "{body}");
+    }
+    // Plain HTTP keeps plain links.
+    let r = srv.get(&format!("/snom/directory?key={key}"));
+    assert!(r.text().contains("http://127.0.0.1"), "{}", r.text());
+}
+
+#[test]
 fn a_certificate_with_a_foreign_key_is_refused_and_the_old_one_stays() {
     let (srv, port) = https_server("ui-cert");
     let mut c = set_up(&srv);

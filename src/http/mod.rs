@@ -160,6 +160,15 @@ impl Ctx {
         &self.settings
     }
 
+    /// This box's base URL for links handed to the device that sent `req` ([`crate::provision::base_url`]).
+    pub fn base_url(&self, req: &Request) -> String {
+        crate::provision::base_url(
+            self.settings.get("http.public_url"),
+            req.header("host"),
+            tls::is_https(req),
+        )
+    }
+
     pub fn model(&self) -> &NumberModel {
         &self.model
     }

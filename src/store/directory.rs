@@ -53,6 +53,9 @@ pub struct Filter {
     pub ranges: Vec<Range>,
     /// Contacts without numbers match too (the admin UI's and 3CX's contact search).
     pub numberless: bool,
+    /// Matches no contact: a search typed with nothing to search for (a `*` or a `-` from a phone's
+    /// keypad), which must find nothing rather than everything.
+    pub nothing: bool,
 }
 
 fn like_escape(s: &str) -> String {
@@ -192,6 +195,9 @@ impl Filter {
     /// The WHERE clause over `contacts c`, pushing its parameters (numbered `?N`) onto `params`.
     /// `words` is how this filter's words are searched (see [`Reader::word_plan`]).
     fn where_sql(&self, params: &mut Vec<Value>, words: &WordSearch) -> String {
+        if self.nothing {
+            return "0".to_string();
+        }
         let bind = |params: &mut Vec<Value>, v: String| {
             params.push(Value::Text(v));
             format!("?{}", params.len())
@@ -712,8 +718,14 @@ mod tests {
             digits: digits.iter().map(|s| s.to_string()).collect(),
             ranges: vec![],
             numberless: false,
+            nothing: false,
         };
         assert_eq!(names(&Filter::default()), ["Müller", "Zander", "Петров"]);
+        let nothing = Filter {
+            nothing: true,
+            ..Filter::default()
+        };
+        assert!(names(&nothing).is_empty());
         assert_eq!(names(&f(&["mu"], None, &[])), ["Müller"]);
         assert_eq!(names(&f(&["mue", "an"], None, &[])), ["Müller"]);
         assert_eq!(names(&f(&["mu", "bernd"], None, &[])), Vec::<String>::new());

@@ -117,7 +117,7 @@ pub fn consult_phone(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
     } else {
         String::new()
     };
-    let base = threecx::request_base(ctx, req);
+    let base = ctx.base_url(req);
     let record = |id: i64, names: [&str; 4], url: String, phones: Vec<(&'static str, String)>| {
         let mut m = Map::new();
         m.insert("id".into(), id.into());

@@ -21,7 +21,8 @@ const MOBILE: usize = 2;
 
 /// The number slots of the entries for one contact, each `[Telephone, Office, Mobile]`; empty strings
 /// are empty slots. Office numbers prefer `Office`, mobiles `Mobile`, everything else `Telephone`; a
-/// number whose slot is taken goes to `Telephone`, then to any free slot, then to a new entry.
+/// number whose slot is taken goes to `Telephone` (the untyped one), else to a new entry. Never to
+/// the other typed slot: the handset shows a landline filed under `Mobile` with the mobile icon.
 pub fn slots(c: &Contact) -> Vec<[String; 3]> {
     let mut entries: Vec<[String; 3]> = Vec::new();
     for p in &c.phones {
@@ -34,13 +35,7 @@ pub fn slots(c: &Contact) -> Vec<[String; 3]> {
         let free = |slot: usize| entries.iter().position(|e| e[slot].is_empty());
         let place = free(preferred)
             .map(|i| (i, preferred))
-            .or_else(|| free(TELEPHONE).map(|i| (i, TELEPHONE)))
-            .or_else(|| {
-                entries
-                    .iter()
-                    .enumerate()
-                    .find_map(|(i, e)| e.iter().position(String::is_empty).map(|s| (i, s)))
-            });
+            .or_else(|| free(TELEPHONE).map(|i| (i, TELEPHONE)));
         match place {
             Some((i, slot)) => entries[i][slot] = number,
             None => {
@@ -129,9 +124,16 @@ mod tests {
             (vec![(Office, "1"), (Office, "2")], vec![s(["2", "1", ""])]),
             (
                 vec![(Mobile, "1"), (Mobile, "2"), (Mobile, "3"), (Mobile, "4")],
-                vec![s(["2", "3", "1"]), s(["", "", "4"])],
+                vec![s(["2", "", "1"]), s(["4", "", "3"])],
             ),
-            (vec![(Fax, "9"), (Other, "8")], vec![s(["9", "8", ""])]),
+            (
+                vec![(Office, "1"), (Office, "2"), (Office, "3"), (Mobile, "4")],
+                vec![s(["2", "1", "4"]), s(["", "3", ""])],
+            ),
+            (
+                vec![(Fax, "9"), (Other, "8")],
+                vec![s(["9", "", ""]), s(["8", "", ""])],
+            ),
             (vec![], vec![]),
         ];
         for (numbers, want) in cases {

@@ -40,19 +40,15 @@ fn phone_type(kind: PhoneKind) -> &'static str {
 }
 
 /// Writes one `Contact`. The phone needs a first or a last name; a contact without a personal name
-/// gets its company as the last name.
+/// gets its company as the last name ([`phonebook::first_and_last`]).
 fn contact(w: &mut XmlWriter, c: &Contact) {
-    let (first, last) = if c.first_name.trim().is_empty() && c.last_name.trim().is_empty() {
-        ("", c.company.trim())
-    } else {
-        (c.first_name.trim(), c.last_name.trim())
-    };
+    let (first, last) = phonebook::first_and_last(c);
     w.open("Contact", &[]);
     if !first.is_empty() {
-        w.text("FirstName", &[], first);
+        w.text("FirstName", &[], &first);
     }
     if !last.is_empty() {
-        w.text("LastName", &[], last);
+        w.text("LastName", &[], &last);
     }
     for p in &c.phones {
         w.open("Phone", &[("type", phone_type(p.kind))])

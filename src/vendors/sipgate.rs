@@ -116,7 +116,7 @@ pub fn post(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
         .as_ref()
         .is_some_and(|e| matches!(e.kind, EventKind::Ringing | EventKind::Dialing));
     let answer = if new_call {
-        let base = provision::base_url(ctx.settings().get("http.public_url"), req.header("host"));
+        let base = ctx.base_url(req);
         let token = p.get("token").unwrap_or("");
         let url = format!("{base}/cti/{}/sipgate", provision::url_encode(token));
         Response::new(200, "application/xml", subscribe_xml(&url))

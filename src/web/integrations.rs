@@ -19,7 +19,11 @@ fn render(ctx: &Ctx, req: &Request, me: &Me, created: Option<&str>, err: Option<
         Err(e) => return store_error(&e),
     };
     let configured = ctx.settings().get("http.public_url");
-    let base = provision::base_url(configured, req.header("host"));
+    let base = provision::base_url(
+        configured,
+        req.header("host"),
+        crate::http::tls::is_https(req),
+    );
     let shown_key = created.unwrap_or("YOUR-API-KEY");
     let body = html! {
         @if let Some(e) = err { (notice("error", e)) }

@@ -26,14 +26,14 @@ use std::ops::ControlFlow;
 use jiff::tz::TimeZone;
 
 use crate::auth::Scope;
-use crate::contacts::{Contact, PhoneKind};
+use crate::contacts::{one_line, Contact, PhoneKind};
 use crate::http::routes::Params;
 use crate::http::{Ctx, Request, Response};
 use crate::journal::{self, Direction, Status};
 use crate::lookup::{self, Outcome};
 use crate::number::NumberModel;
 use crate::phonebook::{self, Group, Page, SearchMode};
-use crate::provision::{self, url_encode};
+use crate::provision::url_encode;
 use crate::store::call_reads::LastCallRow;
 use crate::store::directory::Filter;
 use crate::xml::{self, XmlWriter};
@@ -178,20 +178,15 @@ pub fn popup(outcome: &Outcome, model: &NumberModel, last: Option<&LastCall>) ->
     if let Some(l) = last {
         lines.push(format!("Last call: {}, {}", l.when, l.what));
     }
-    let text: Vec<String> = lines.iter().map(|l| xml::escape(&single_line(l))).collect();
+    let text: Vec<String> = lines.iter().map(|l| xml::escape(&one_line(l))).collect();
     Some(format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SnomIPPhoneText state=\"relevant\">\n  <Title>Incoming call</Title>\n  <Text>{}</Text>\n</SnomIPPhoneText>\n",
         text.join("<br/>")
     ))
 }
 
-/// Titles and menu item names may not contain line breaks (see shared protocols: snom-phones.md §2.3).
-fn single_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// Builds the directory's own URLs: absolute (the minibrowser fetches what it is given), on this box's
-/// address (`provision::base_url`: `http.public_url`, else the Host header the phone used), and
+/// address (`Ctx::base_url`: `http.public_url`, else the scheme and Host header the phone used), and
 /// carrying the phone's `?key=` so that every next page is authorized too.
 struct Links {
     base: String,
@@ -201,7 +196,7 @@ struct Links {
 impl Links {
     fn new(ctx: &Ctx, req: &Request) -> Links {
         Links {
-            base: provision::base_url(ctx.settings().get("http.public_url"), req.header("host")),
+            base: ctx.base_url(req),
             key: req.param("key").filter(|k| !k.is_empty()),
         }
     }
@@ -305,7 +300,7 @@ fn results(page: &Page, title: &str, links: &Links, query: &[(&str, &str)]) -> O
     w.open("SnomIPPhoneMenu", &[]).text(
         "Title",
         &[],
-        &single_line(&format!("{title} ({first}-{last})")),
+        &one_line(&format!("{title} ({first}-{last})")),
     );
     for e in &page.entries {
         let name = if e.one_of_several {
@@ -313,7 +308,7 @@ fn results(page: &Page, title: &str, links: &Links, query: &[(&str, &str)]) -> O
         } else {
             e.name.clone()
         };
-        w.open("MenuItem", &[("name", &single_line(&name))])
+        w.open("MenuItem", &[("name", &one_line(&name))])
             .text(
                 "URL",
                 &[],
@@ -353,11 +348,7 @@ fn nothing_found(what: &str) -> String {
     let mut w = XmlWriter::new();
     w.open("SnomIPPhoneText", &[])
         .text("Title", &[], "Directory")
-        .text(
-            "Text",
-            &[],
-            &single_line(&format!("Nothing found for {what}")),
-        );
+        .text("Text", &[], &one_line(&format!("Nothing found for {what}")));
     w.finish()
 }
 
@@ -418,20 +409,15 @@ pub fn tbook(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
     }
 }
 
-/// One tbook v2 contact with all its numbers. A contact without a personal name is listed under its
-/// company as the last name, so the phone shows the company for its calls.
+/// One tbook v2 contact with all its numbers, named as in [`phonebook::first_and_last`].
 fn tbook_contact(w: &mut XmlWriter, c: &Contact) {
-    let (first, last) = if c.first_name.trim().is_empty() && c.last_name.trim().is_empty() {
-        ("", c.company.trim())
-    } else {
-        (c.first_name.trim(), c.last_name.trim())
-    };
+    let (first, last) = phonebook::first_and_last(c);
     w.open(
         "contact",
         &[("fav", "false"), ("vip", "false"), ("blocked", "false")],
     )
-    .text("first_name", &[], first)
-    .text("last_name", &[], last)
+    .text("first_name", &[], &first)
+    .text("last_name", &[], &last)
     .open("numbers", &[]);
     for p in &c.phones {
         w.text(
@@ -525,10 +511,5 @@ mod tests {
             let l = describe_last_call(&r, &tz, now);
             assert_eq!((l.when.as_str(), l.what.as_str()), (when, what), "{r:?}");
         }
-    }
-
-    #[test]
-    fn lines_are_single() {
-        assert_eq!(single_line(" a\nb\r\n  c "), "a b c");
     }
 }

@@ -40,7 +40,7 @@ use crate::http::routes::Params;
 use crate::http::{Ctx, Request, Response};
 use crate::lookup::{self, LookupError, Outcome};
 use crate::number::Normalized;
-use crate::provision::{self, url_encode};
+use crate::provision::url_encode;
 use crate::xml::XmlWriter;
 
 /// Raised whenever the template's scenarios change, so that 3CX sees an update.
@@ -85,11 +85,6 @@ const OUTPUTS: &[&str] = &[
     "EntityId",
     "EntityType",
 ];
-
-/// This box's base URL as the requesting device reached it: `http.public_url`, else the Host header.
-pub fn request_base(ctx: &Ctx, req: &Request) -> String {
-    provision::base_url(ctx.settings().get("http.public_url"), req.header("host"))
-}
 
 /// The contact's page in ringbook, opened by the 3CX client.
 pub fn contact_url(base: &str, id: ContactId) -> String {
@@ -239,7 +234,7 @@ pub fn template_xml(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
     if let Err(e) = ctx.authorize(req, Scope::Admin) {
         return Response::unauthorized(&e, true);
     }
-    let base = request_base(ctx, req);
+    let base = ctx.base_url(req);
     let country = ctx.settings().get("number.country").to_string();
     Response::xml(template(&base, &country)).with_header(
         "Content-Disposition",
@@ -252,7 +247,7 @@ pub fn lookup(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
     if let Err(e) = ctx.authorize(req, Scope::Lookup) {
         return Response::unauthorized(&e, true);
     }
-    let base = request_base(ctx, req);
+    let base = ctx.base_url(req);
     if let Some(number) = req.param("number") {
         let a = match lookup_number(ctx, &number) {
             Ok(a) => a,
@@ -312,7 +307,7 @@ pub fn search(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
     if q.trim().is_empty() {
         return contacts_json(Vec::new());
     }
-    let base = request_base(ctx, req);
+    let base = ctx.base_url(req);
     match ctx.reader.search_contacts(&q, SEARCH_LIMIT, 0) {
         Ok(found) => contacts_json(found.iter().map(|c| render(&base, c, None, None)).collect()),
         Err(e) => Response::error(503, &e.to_string()),
@@ -407,7 +402,7 @@ pub fn create(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
         Err(contacts::Error::Invalid(e)) => return Response::error(422, &e.to_string()),
         Err(contacts::Error::Store(e)) => return Response::error(503, &e.to_string()),
     };
-    let base = request_base(ctx, req);
+    let base = ctx.base_url(req);
     match ctx.reader.contact(id) {
         Ok(Some(c)) => {
             let matched = c.phones.first().map(|p| p.number.clone());
