@@ -624,3 +624,44 @@ fn user_id(page: &str, name: &str) -> i64 {
     let at = row.find("/users/").unwrap() + "/users/".len();
     row[at..].split('/').next().unwrap().parse().unwrap()
 }
+
+#[test]
+fn staff_who_see_only_their_own_calls_see_only_those_on_a_contact_page() {
+    let (srv, key) = office();
+    let mut admin = Client::login(&srv, "owner", PASSWORD);
+    let mut eva = staff_for(&srv, &mut admin, "Eva", "eva", PASSWORD);
+    // Anna calls twice, one call after the other: once Eva's extension, once one that is no
+    // employee's.
+    for (call, extension) in [("c-eva", "201"), ("c-other", "299")] {
+        post_event(
+            &srv,
+            &key,
+            json!({"event": "ringing", "call_id": call, "remote": "+49 30 1234567", "extension": extension}),
+        );
+        post_event(&srv, &key, json!({"event": "hangup", "call_id": call}));
+    }
+    let calls = |c: &mut Client, path: &str| -> Vec<String> {
+        let page = c.get(path).text();
+        page.split("data-call=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next().map(str::to_string))
+            .collect()
+    };
+    let contacts = admin.get("/contacts").text();
+    let link = "class=\"contact-name\" href=\"/contacts/";
+    let at = contacts.find(link).unwrap_or_else(|| panic!("{contacts}")) + link.len();
+    let anna = format!("/contacts/{}", contacts[at..].split('"').next().unwrap());
+    assert_eq!(calls(&mut admin, &anna).len(), 2, "admins see both calls");
+    assert_eq!(calls(&mut eva, &anna).len(), 2, "the setting is off");
+
+    let token = admin.token("/settings");
+    let r = admin.post(
+        "/settings",
+        &[("csrf", &token), ("web.staff_own_calls_only", "true")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let shown = calls(&mut eva, &anna);
+    assert_eq!(shown.len(), 1, "only Eva's call: {shown:?}");
+    assert_eq!(calls(&mut eva, "/calls"), shown, "as in the call log");
+    assert_eq!(calls(&mut admin, &anna).len(), 2, "admins still see both");
+}

@@ -315,15 +315,6 @@ impl Reader {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Calls of one contact, newest first, for the contact page's history.
-    pub fn call_ids_of_contact(&self, contact_id: i64, limit: usize) -> Result<Vec<i64>> {
-        let mut st = self.conn().prepare_cached(
-            "SELECT id FROM calls WHERE contact_id = ?1 AND suppressed IS NULL ORDER BY started_at DESC, id DESC LIMIT ?2",
-        )?;
-        let rows = st.query_map(params![contact_id, limit as i64], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
     /// The weekly report's sums per employee (`by_contact` false) or per contact, for calls started in
     /// `[since, until)`. Internal calls and calls a policy keeps out are not counted.
     pub fn report(&self, since: i64, until: i64, by_contact: bool) -> Result<Vec<ReportRow>> {

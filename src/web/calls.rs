@@ -11,8 +11,9 @@ use crate::journal::view::{self, Call, CallFilter};
 use crate::journal::{self, CallId, CallPatch, Direction, Status};
 use crate::store;
 
-/// Restricts a filter to the user's own calls when the office wants that for staff.
-fn restrict(ctx: &Ctx, me: &Me, f: &mut CallFilter) {
+/// Keeps a listing to the calls the user may see: with `web.staff_own_calls_only`, staff see their
+/// own calls only, wherever calls are listed (the call log, the dashboard, a contact's history).
+pub(super) fn restrict(ctx: &Ctx, me: &Me, f: &mut CallFilter) {
     if !me.s.is_admin() && ctx.settings().flag("web.staff_own_calls_only") {
         // A staff user linked to no employee sees nothing rather than everything.
         f.employee = Some(me.s.employee_id.unwrap_or(-1));
