@@ -627,18 +627,11 @@ fn settings_cmd(store: &Store, cmd: &SettingsCmd) -> Result<(), String> {
             let before = load_settings(store)?.number_model();
             let v = settings::set(store, key, value).map_err(|e| e.to_string())?;
             println!("{key} = {:?}", settings::shown(key, &v));
-            if key.starts_with("number.") && key != "number.match_tail" {
-                let model = load_settings(store)?.number_model();
-                if model.country != before.country
-                    || model.area_code != before.area_code
-                    || model.outside_prefix != before.outside_prefix
-                    || (model.ext_min, model.ext_max) != (before.ext_min, before.ext_max)
-                {
-                    let n = contacts::renormalize_all(store, model).map_err(|e| e.to_string())?;
-                    if n > 0 {
-                        println!("{n} stored numbers changed with the new number model");
-                    }
-                }
+            let now = load_settings(store)?.number_model();
+            let n =
+                contacts::renormalize_if_changed(store, &before, now).map_err(|e| e.to_string())?;
+            if n > 0 {
+                println!("{n} stored numbers changed with the new number model");
             }
             Ok(())
         }

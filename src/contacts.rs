@@ -361,6 +361,21 @@ pub fn renormalize_all(store: &Store, model: NumberModel) -> Result<usize, Error
     })?)
 }
 
+/// After the number settings were saved: re-normalizes every stored number if the model now reads
+/// numbers differently from `before` ([`renormalize_all`]); returns how many changed. Every place
+/// that saves number settings (the CLI, the settings page, the setup wizard) goes through here, so
+/// no contact keeps a number read with the old model, where callers would go unrecognized.
+pub fn renormalize_if_changed(
+    store: &Store,
+    before: &NumberModel,
+    now: NumberModel,
+) -> Result<usize, Error> {
+    if before.normalizes_like(&now) {
+        return Ok(0);
+    }
+    renormalize_all(store, now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -125,7 +125,7 @@ impl fmt::Display for NumberError {
 impl std::error::Error for NumberError {}
 
 /// The office's numbering plan, read from the `number.*` settings.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NumberModel {
     pub country: CountryId,
     /// Area code without trunk prefix, e.g. `30` for Berlin. May be empty (countries without area codes).
@@ -136,6 +136,17 @@ pub struct NumberModel {
     pub ext_max: usize,
     /// How many trailing digits the third matching rule compares.
     pub match_tail: usize,
+}
+
+impl NumberModel {
+    /// Whether two models read every number the same way, so stored numbers keep their keys. Only
+    /// `match_tail` may differ: it is read at each lookup, never stored.
+    pub fn normalizes_like(&self, other: &NumberModel) -> bool {
+        NumberModel {
+            match_tail: other.match_tail,
+            ..self.clone()
+        } == *other
+    }
 }
 
 impl Default for NumberModel {

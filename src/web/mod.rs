@@ -174,6 +174,14 @@ pub fn page(status: u16, m: Markup) -> Response {
 }
 
 /// A 303 redirect (after a POST, the browser GETs the target).
+/// The number model as stored now: read afresh, since the worker's copy may be seconds old and a
+/// number-settings change must be compared with what the stored numbers were read with.
+fn stored_number_model(ctx: &Ctx) -> crate::number::NumberModel {
+    crate::settings::Settings::load(&ctx.reader)
+        .map(|s| s.number_model())
+        .unwrap_or_else(|_| ctx.model().clone())
+}
+
 pub fn redirect(to: &str) -> Response {
     secure(Response::new(303, HTML, Vec::new()).with_header("Location", to.to_string()))
 }

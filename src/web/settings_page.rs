@@ -418,6 +418,7 @@ pub fn post(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         Ok(f) => f,
         Err(r) => return r,
     };
+    let before = super::stored_number_model(ctx);
     let mut changes = Vec::new();
     for spec in settings::SPECS {
         let Some(mut v) = form
@@ -451,14 +452,10 @@ pub fn post(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
             return render(ctx, &me, Some(("error", &e.to_string())));
         }
     }
-    if changes.iter().any(|(k, _)| k.starts_with("number.")) {
-        if let Ok(fresh) = settings::Settings::load(&ctx.reader) {
-            if let Err(e) = crate::contacts::renormalize_all(&ctx.app.store, fresh.number_model()) {
-                return render(ctx, &me, Some(("error", &e.to_string())));
-            }
-        }
+    let now = super::stored_number_model(ctx);
+    if let Err(e) = crate::contacts::renormalize_if_changed(&ctx.app.store, &before, now) {
+        return render(ctx, &me, Some(("error", &e.to_string())));
     }
-    let _ = std::mem::take(&mut changes);
     redirect_saved(ctx, &me)
 }
 

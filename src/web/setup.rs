@@ -230,19 +230,18 @@ pub fn post_office(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         }
     }
     let store = ctx.app.store.clone();
+    let before = super::stored_number_model(ctx);
     for (k, v) in &checked {
         if let Err(e) = settings::set(&store, k, v) {
             return office_page(ctx, &me, Some(&e.to_string()));
         }
     }
-    // The lines are read with the number model just saved.
-    let model = {
-        let mut s = ctx.settings().number_model();
-        if let Ok(fresh) = settings::Settings::load(&ctx.reader) {
-            s = fresh.number_model();
-        }
-        s
-    };
+    // Contacts imported before the wizard (the SD card's CSV, demo data) were read with the old
+    // model; the lines below are read with the one just saved.
+    let model = super::stored_number_model(ctx);
+    if let Err(e) = crate::contacts::renormalize_if_changed(&store, &before, model.clone()) {
+        return office_page(ctx, &me, Some(&e.to_string()));
+    }
     for i in 0..3 {
         let number = text(&form, &format!("line{i}_number"));
         if number.is_empty() {
