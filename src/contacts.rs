@@ -315,7 +315,7 @@ impl From<StoreError> for Error {
 
 pub fn create(store: &Store, model: &NumberModel, c: NewContact) -> Result<ContactId, Error> {
     let p = prepare(model, c)?;
-    Ok(store.write(move |tx| store::contacts::insert(tx, &p))?)
+    Ok(store.write(move |tx| store::contacts::insert_linked(tx, &p))?)
 }
 
 pub fn update(
@@ -337,8 +337,13 @@ pub fn delete(store: &Store, id: ContactId) -> Result<(), Error> {
 /// database, and a savepoint would hold each page's old content in memory.
 pub fn insert_all(store: &Store, contacts: Vec<Prepared>) -> Result<usize, Error> {
     Ok(store.write_alone(move |tx| {
+        let mut ids = None;
         for p in &contacts {
-            store::contacts::insert(tx, p)?;
+            let id = store::contacts::insert(tx, p)?.0;
+            ids = Some(ids.map_or((id, id), |(lo, hi): (i64, i64)| (lo.min(id), hi.max(id))));
+        }
+        if let Some((lo, hi)) = ids {
+            store::contacts::link_past_calls(tx, lo..=hi)?;
         }
         Ok(contacts.len())
     })?)

@@ -377,6 +377,74 @@ fn post_event(srv: &Server, key: &str, body: serde_json::Value) {
 }
 
 #[test]
+fn a_contact_created_from_a_call_owns_that_call_and_its_earlier_ones() {
+    let srv = server();
+    let mut c = set_up(&srv);
+    let key = srv.db.key("journal");
+    // Two calls from an unknown number, one after the other.
+    for call in ["k1", "k2"] {
+        post_event(
+            &srv,
+            &key,
+            json!({"event": "ringing", "call_id": call, "remote": "+49 30 5550188", "extension": "21"}),
+        );
+        post_event(&srv, &key, json!({"event": "hangup", "call_id": call}));
+    }
+    let ids = |page: String| -> Vec<String> {
+        page.split("data-call=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next().map(str::to_string))
+            .collect()
+    };
+    let calls = ids(c.get("/calls").text());
+    assert_eq!(calls.len(), 2);
+    assert!(ids(c.get("/calls?q=Karl").text()).is_empty());
+
+    let token = c.token(&format!(
+        "/contacts/new?number=%2B49305550188&from_call={}",
+        calls[0]
+    ));
+    let r = c.post(
+        "/contacts/new",
+        &[
+            ("csrf", &token),
+            ("first_name", "Karl"),
+            ("last_name", "Caller"),
+            ("phone_kind", "office"),
+            ("phone_number", "+49 30 5550188"),
+            ("from_call", &calls[0]),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/calls/{}", calls[0]).as_str())
+    );
+    // Both calls are his now: in the call log's name search, on his page, with his name in the log.
+    assert_eq!(ids(c.get("/calls?q=Karl").text()), calls);
+    let log = c.get("/calls").text();
+    assert_eq!(log.matches("Karl Caller").count(), 2, "{log}");
+    let contacts = c.get("/contacts?q=Karl").text();
+    let link = "class=\"contact-name\" href=\"";
+    let at = contacts.find(link).unwrap_or_else(|| panic!("{contacts}")) + link.len();
+    let karl = contacts[at..].split('"').next().unwrap().to_string();
+    assert_eq!(ids(c.get(&karl).text()), calls);
+
+    // An import links the earlier calls of its contacts' numbers the same way.
+    post_event(
+        &srv,
+        &key,
+        json!({"event": "ringing", "call_id": "k3", "remote": "030 5550199", "extension": "21"}),
+    );
+    post_event(&srv, &key, json!({"event": "hangup", "call_id": "k3"}));
+    srv.db.import_csv(
+        "Vorname;Nachname;Telefon\nLena;Import;+49 30 5550199\nOhne;Anruf;030 5550100\n",
+    );
+    assert_eq!(ids(c.get("/calls?q=Lena").text()).len(), 1);
+    assert_eq!(ids(c.get("/calls?q=Karl").text()), calls, "Karl's stay his");
+}
+
+#[test]
 fn a_call_is_handled_only_after_it_ended_and_takes_comments() {
     let srv = server();
     let mut c = set_up(&srv);

@@ -51,6 +51,23 @@ fn insert_phones(tx: &Connection, id: i64, p: &Prepared) -> Result<()> {
     Ok(())
 }
 
+/// Gives the contacts with ids in `ids` the past calls from their numbers that matched nobody when
+/// they came in: a contact created from a call (or added after its calls) must own them in the call
+/// log, its name search, its page and the reports, as a lookup would match them now. Only the exact
+/// E.164 rule (`exact_e164`) is applied to the past, and a call already linked keeps its contact.
+/// One statement for a whole range, so an import of many contacts links in one pass (a statement
+/// per number made 100,000 demo contacts 25% slower to add). Returns how many calls it linked.
+pub fn link_past_calls(tx: &Connection, ids: std::ops::RangeInclusive<i64>) -> Result<usize> {
+    let mut st = tx.prepare_cached(
+        "UPDATE calls SET contact_id = (SELECT min(p.contact_id) FROM phones p
+                                        WHERE p.e164 = calls.remote_key AND p.contact_id BETWEEN ?1 AND ?2),
+                          contact_rule = 'exact_e164', contact_tie = NULL
+         WHERE contact_id IS NULL
+           AND remote_key IN (SELECT e164 FROM phones WHERE contact_id BETWEEN ?1 AND ?2 AND e164 IS NOT NULL)",
+    )?;
+    Ok(st.execute(params![ids.start(), ids.end()])?)
+}
+
 pub fn insert(tx: &Connection, p: &Prepared) -> Result<ContactId> {
     let c = &p.contact;
     let t = now();
@@ -75,6 +92,13 @@ pub fn insert(tx: &Connection, p: &Prepared) -> Result<ContactId> {
     Ok(ContactId(id))
 }
 
+/// [`insert`] one contact, and [`link_past_calls`] to it.
+pub fn insert_linked(tx: &Connection, p: &Prepared) -> Result<ContactId> {
+    let id = insert(tx, p)?;
+    link_past_calls(tx, id.0..=id.0)?;
+    Ok(id)
+}
+
 pub fn update(tx: &Connection, id: ContactId, p: &Prepared) -> Result<()> {
     let c = &p.contact;
     let n = tx.execute(
@@ -87,6 +111,7 @@ pub fn update(tx: &Connection, id: ContactId, p: &Prepared) -> Result<()> {
     }
     tx.execute("DELETE FROM phones WHERE contact_id = ?1", [id.0])?;
     insert_phones(tx, id.0, p)?;
+    link_past_calls(tx, id.0..=id.0)?;
     super::directory::index_contact(tx, id, &c.first_name, &c.last_name, &c.company)
 }
 
@@ -395,7 +420,7 @@ pub fn mirror_upsert(tx: &Connection, source: &str, contacts: &[Prepared]) -> Re
         match mirrored_id(tx, source, upstream)? {
             Some(id) => update(tx, id, p)?,
             None => {
-                insert(tx, p)?;
+                insert_linked(tx, p)?;
             }
         }
         n += 1;

@@ -148,6 +148,8 @@ try {
   check(page.url() === callUrl, "back on the call after creating the contact");
   check((await page.locator(".panel a[href^='/contacts/']:has-text('Ada')").count()) > 0, "the call now shows the new contact");
   await page.screenshot({ path: join(shots, "call-detail.png"), fullPage: true });
+  await page.goto(base + "/calls?q=Ada");
+  check((await page.locator("#live tr[data-call]").count()) >= 1, "the call log finds the call by the new contact's name");
 
   // 6. A hostile name is shown as text, never run.
   const evil = "<img src=x onerror=alert(1)>";
