@@ -942,3 +942,50 @@ fn bad_payloads_get_a_clear_answer_and_change_nothing() {
         assert!(r.json()["error"].is_string());
     });
 }
+
+#[test]
+fn a_plus_sent_unencoded_in_a_form_report_stays_a_plus() {
+    let (srv, key) = office("intake-form-plus");
+    let start = now() - 120;
+    let utc = |t: i64| {
+        jiff::Timestamp::from_second(t)
+            .unwrap()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    // The digits after the `+` also read as a valid national number (0 49221335906), so a `+`
+    // trimmed away as a space would file the call under +4949221335906.
+    let body = |number: &str| {
+        format!(
+            "call_type=Notanswered&number={number}&agent=11&duration=00:00:00&start_utc={}&end_utc={}",
+            utc(start),
+            utc(start + 20)
+        )
+    };
+    let form = "application/x-www-form-urlencoded";
+    let r = post(&srv, &key, "/3cx/journal", form, &body("+49221335906"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let calls = journal(&srv, &key);
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    assert_eq!(
+        calls[0]["remote"]["e164"], "+49221335906",
+        "{:#?}",
+        calls[0]
+    );
+    // The same report with the `+` encoded is the same call, a repeat.
+    let r = post(&srv, &key, "/3cx/journal", form, &body("%2B49221335906"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(journal(&srv, &key).len(), 1);
+    // The Propstack seed's phone events read a `+` sent as a space the same way.
+    let r = srv.get(&format!(
+        "/v1/calls/phone?direction=in&from=%204940774158&to=11&event=incoming&key={key}"
+    ));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        journal(&srv, &key)
+            .iter()
+            .any(|c| c["remote"]["e164"] == "+4940774158"),
+        "{:#?}",
+        journal(&srv, &key)
+    );
+}

@@ -338,10 +338,14 @@ fn threecx_miss_answers_a_placeholder_that_is_never_stored() {
         .json();
     assert_eq!(j["matches"].as_array().unwrap().len(), 0, "{j}");
     assert_eq!(contact_count(&srv), before);
-    // A withheld number and an internal extension get no placeholder.
-    for q in ["anonymous", "201"] {
-        let j = srv.get(&format!("/3cx/lookup?number={q}&key={key}")).json();
-        assert_eq!(j["contacts"].as_array().unwrap().len(), 0, "{q}: {j}");
+    // A withheld number, an empty one (a caller without a number) and an internal extension get
+    // an empty answer without a placeholder, in 3CX's and Propstack's shape alike.
+    for q in ["anonymous", "", "%20", "201"] {
+        let r = srv.get(&format!("/3cx/lookup?number={q}&key={key}"));
+        assert_eq!(r.status, 200, "{q}: {}", r.text());
+        assert_eq!(r.json()["contacts"].as_array().unwrap().len(), 0, "{q}");
+        let r = srv.get(&format!("/v1/contacts?phone_number={q}&key={key}"));
+        assert_eq!(r.status, 200, "{q}: {}", r.text());
     }
 }
 
@@ -662,6 +666,11 @@ fn freepbx_cidlookup_request_gets_the_name_only() {
     // An unknown caller: an empty 200, so FreePBX keeps showing the number.
     let r = srv.get(&format!("/lookup.txt/%2B494098765432?key={key}"));
     assert_eq!((r.status, r.text().as_str()), (200, ""));
+    // A caller without a number (substituted as is) and cidlookup's example URL with its final `/`.
+    let r = srv.get(&format!("/lookup.txt/?key={key}"));
+    assert_eq!((r.status, r.text().as_str()), (200, ""));
+    let r = srv.get(&format!("/lookup.txt/%2B49301234567/?key={key}"));
+    assert_eq!((r.status, r.text().as_str()), (200, NAME));
     // No key: a status and an empty body, never text that would become the name.
     let r = srv.get("/lookup.txt/%2B49301234567");
     assert_eq!((r.status, r.body.len()), (401, 0));

@@ -84,6 +84,18 @@ pub static ROUTES: &[Route] = &[
         "lookup_txt_path",
         vendors::freepbx::lookup_txt,
     ),
+    // FreePBX substitutes an empty caller number as is, and cidlookup's own example URL ends in a
+    // `/`: both must get lookup.txt's empty answer, not a 404 whose body the PBX shows as the name.
+    lookup(
+        "/lookup.txt/{number}/",
+        "lookup_txt_path_slash",
+        vendors::freepbx::lookup_txt,
+    ),
+    lookup(
+        "/lookup.txt/",
+        "lookup_txt_empty",
+        vendors::freepbx::lookup_txt,
+    ),
     Route {
         method: Method::Post,
         pattern: "/lookup.txt",

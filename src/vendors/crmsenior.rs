@@ -33,8 +33,8 @@ use crate::journal::{self, CallEvent, EventKind};
 use crate::number::Normalized;
 use crate::store;
 use crate::vendors::threecx::journal::{
-    body_fields, conversation, office_tz, parse_local, report_events, resolve, text, CallType,
-    LocalTime, Report, Resolved,
+    body_fields, conversation, number_text, office_tz, parse_local, report_events, resolve, text,
+    CallType, LocalTime, Report, Resolved,
 };
 use crate::vendors::threecx::{self, NumberAnswer};
 
@@ -233,7 +233,7 @@ pub fn end_call(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
     }
     let report = Report {
         call_type,
-        remote: text(&obj, &["telefone"]),
+        remote: number_text(&obj, &["telefone"]),
         agent: text(&obj, &["agent"]),
         start,
         answered: call_type.answered().then_some(start),

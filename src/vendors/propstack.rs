@@ -34,8 +34,8 @@ use crate::journal::{self, CallEvent, Direction, EventKind};
 use crate::store;
 use crate::vendors::threecx;
 use crate::vendors::threecx::journal::{
-    answered_by_cause, conversation, number_part, parse_duration, report_events, resolve, text,
-    CallType, Report, Resolved,
+    answered_by_cause, conversation, number_part, number_text, parse_duration, report_events,
+    resolve, text, CallType, Report, Resolved,
 };
 
 /// The journal source name of Propstack-shaped call reports.
@@ -178,7 +178,11 @@ pub fn post_call(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
         Ok(d) => d,
         Err(e) => return Response::error(400, &e),
     };
-    let (remote, local) = sides(dir, text(&obj, &["from"]), text(&obj, &["to"]));
+    let (remote, local) = sides(
+        dir,
+        number_text(&obj, &["from"]),
+        number_text(&obj, &["to"]),
+    );
     if remote.is_none() && local.is_none() {
         return Response::error(
             400,
@@ -274,7 +278,14 @@ pub fn phone_call(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
         Ok(d) => d,
         Err(e) => return Response::error(400, &e),
     };
-    let (remote, local) = sides(dir, param("from"), param("to"));
+    // A number keeps a `+` that arrived as a space (`from=+4930…` unencoded); trimmed, it would be
+    // read as a national number.
+    let number = |n: &str| {
+        req.param(n)
+            .map(|v| threecx::echo_number(&v))
+            .filter(|v| !v.is_empty() && !threecx::journal::unfilled(v))
+    };
+    let (remote, local) = sides(dir, number("from"), number("to"));
     if remote.is_none() && local.is_none() {
         return Response::error(400, "from and to are both empty");
     }

@@ -514,6 +514,12 @@ pub fn text(obj: &Map<String, Value>, names: &[&str]) -> Option<String> {
     (!v.is_empty() && !unfilled(&v)).then_some(v)
 }
 
+/// A number field as [`text`] reads it, keeping a `+` that a form encoder turned into a space.
+pub fn number_text(obj: &Map<String, Value>, names: &[&str]) -> Option<String> {
+    let v = super::number_field(obj, names);
+    (!v.is_empty() && !unfilled(&v)).then_some(v)
+}
+
 /// The number as one conversation key part: its remote key when it normalizes, else as sent.
 pub fn number_part(ctx: &Ctx, raw: Option<&str>) -> String {
     let Some(raw) = raw else {
@@ -554,7 +560,7 @@ pub fn report_call(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
             ),
         );
     };
-    let number = text(&obj, &["number"]);
+    let number = number_text(&obj, &["number"]);
     let agent = text(&obj, &["agent"]);
     let duration = match (text(&obj, &["durationseconds"]), text(&obj, &["duration"])) {
         (Some(s), _) | (None, Some(s)) => match parse_duration(&s) {

@@ -39,7 +39,7 @@ use crate::contacts::{self, Contact, ContactId, NewContact, NewPhone, Phone, Pho
 use crate::http::routes::Params;
 use crate::http::{Ctx, Request, Response};
 use crate::lookup::{self, LookupError, Outcome};
-use crate::number::Normalized;
+use crate::number::{Normalized, NumberError};
 use crate::provision::url_encode;
 use crate::xml::XmlWriter;
 
@@ -177,6 +177,13 @@ pub struct NumberAnswer {
 pub fn lookup_number(ctx: &mut Ctx, raw: &str) -> Result<NumberAnswer, Response> {
     let outcome = match lookup::lookup(&ctx.reader, ctx.model(), raw) {
         Ok(o) => o,
+        // A template fills in an empty `[Number]` for a caller without one: that caller is withheld,
+        // and gets the empty answer of one, not an error of unknown effect in the PBX.
+        Err(LookupError::Number(NumberError::Empty)) => Outcome {
+            raw: String::new(),
+            normalized: Normalized::Anonymous,
+            matches: Vec::new(),
+        },
         Err(LookupError::Number(e)) => return Err(Response::error(400, &e.to_string())),
         Err(LookupError::Store(e)) => return Err(Response::error(503, &e.to_string())),
     };
@@ -318,16 +325,32 @@ pub fn search(ctx: &mut Ctx, req: &Request, _p: &Params) -> Response {
 /// `first_name` and `firstname` all work. A value that is still a 3CX variable (`[Company]`, not
 /// filled by this 3CX version) counts as empty.
 fn field(obj: &Map<String, Value>, names: &[&str]) -> String {
+    cleaned(raw_field(obj, names).trim().to_string())
+}
+
+/// A number field of the body, as [`field`] reads text fields except that a leading space before
+/// digits is read as the `+` a form encoder turned into it (`number=+4922…` sent unencoded): trimmed
+/// away, the number would read as a national one.
+pub(super) fn number_field(obj: &Map<String, Value>, names: &[&str]) -> String {
+    cleaned(echo_number(&raw_field(obj, names)))
+}
+
+/// The value of the first key matching one of `names`, as sent.
+fn raw_field(obj: &Map<String, Value>, names: &[&str]) -> String {
     let norm = |k: &str| k.replace('_', "").to_lowercase();
     let v = obj
         .iter()
         .find(|(k, _)| names.contains(&norm(k).as_str()))
         .map(|(_, v)| v);
-    let s = match v {
-        Some(Value::String(s)) => s.trim().to_string(),
+    match v {
+        Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
         _ => String::new(),
-    };
+    }
+}
+
+/// A value that is still a 3CX variable counts as empty.
+fn cleaned(s: String) -> String {
     let unfilled = s.starts_with('[')
         && s.ends_with(']')
         && s[1..s.len() - 1].chars().all(|c| c.is_ascii_alphanumeric());
