@@ -112,7 +112,7 @@ const SCRIPTS: [&str; 4] = [
 
 fn fixture(name: &str) -> String {
     let dir = env!("CARGO_MANIFEST_DIR");
-    let path = if SCRIPTS.contains(&name) {
+    let path = if !CAPTURES.contains(&name) {
         format!("{dir}/tests/fixtures/asterisk-ami/scripted/{name}.txt")
     } else {
         format!("{dir}/tests/fixtures/asterisk-ami/{name}.txt")
@@ -468,6 +468,52 @@ fn ami_scenarios_become_the_expected_calls_and_a_replay_adds_nothing() {
         "Anna",
         10,
     );
+}
+
+/// Replays scripted scenarios, each at its own start within the last few minutes, to an office set
+/// up by `setup`, and returns the server, a journal key and every call (the hidden ones too) once
+/// all have ended.
+fn replay_scripts(
+    tag: &str,
+    names: &[&str],
+    setup: impl FnOnce(&Db),
+) -> (Server, String, Vec<Value>) {
+    let t0 = now() - 400;
+    let mut data = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        data.extend(stamped(name, t0 + 100 * i as i64));
+    }
+    let ami = fake_ami(vec![Plan::Replay { data, close: false }]);
+    let db = office(tag);
+    setup(&db);
+    configure_ami(&db, ami.port);
+    let key = db.key("journal");
+    let srv = Server::start(db);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let all = calls(&srv, &key, "&include_suppressed=true");
+        if all.len() >= names.len() && all_ended(&all) {
+            return (srv, key, all);
+        }
+        if Instant::now() > deadline {
+            panic!(
+                "timed out waiting for {names:?}; calls: {all:#?}\nlog:\n{}",
+                srv.log_text()
+            );
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn ami_outbound_call_through_a_chan_sip_trunk_is_outbound() {
+    // `Dial(SIP/mytrunk/004930999888)`: the trunk's name is the way out, not an extension.
+    let (_srv, _key, all) = replay_scripts("ami-sip-trunk", &["outbound_chan_sip_trunk"], |_| {});
+    assert_eq!(all.len(), 1, "{all:#?}");
+    let c = by_remote(&all, "004930999888");
+    expect(c, "out", "answered", "202", "Bob", 30);
+    assert_eq!(c["remote"]["e164"], "+4930999888");
+    assert_eq!(c["suppressed"], Value::Null, "{c:#}");
 }
 
 #[test]

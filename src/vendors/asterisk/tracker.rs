@@ -14,7 +14,8 @@
 //!   caller id to the company's number before the trunk is dialled, which would otherwise read as an
 //!   inbound call (the "wrong direction" complaint of yaai#126, peers.md §1.3).
 //! - **Who was dialled** is the `DialString` without technology and host (`PJSIP/201`, `201@internal`,
-//!   `201/sip:201@10.0.0.5`, `trunk/sip:0049…@provider`), else the called channel's endpoint.
+//!   `201/sip:201@10.0.0.5`, `trunk/sip:0049…@provider`, and the number of chan_sip's, IAX2's and
+//!   DAHDI's `mytrunk/0049…`), else the called channel's endpoint.
 //! - **Answered** is `DialEnd` with `DialStatus: ANSWER`, or two channels of the conversation meeting in
 //!   a bridge (`BridgeEnter`); any other `DialStatus` (`BUSY`, `NOANSWER`, `CANCEL`, `CHANUNAVAIL`,
 //!   `CONGESTION`, ...) ends the leg with that cause. `Hangup` ends what is still open with its Q.850
@@ -133,8 +134,19 @@ fn strip_tech(s: &str) -> &str {
 /// Who a `DialString` dials: `201`, `201@internal` and `PJSIP/201` give `201`,
 /// `004930999888@pstn` gives the number, `201/sip:201@10.0.0.5:5060` gives `201`, and
 /// `trunk/sip:004930999888@provider` (PJSIP's endpoint/URI form) gives the number in the URI.
+///
+/// chan_sip and IAX2 dial a number through a peer as `peer/number` (`mytrunk/004930999888`,
+/// `user@peer/number`), DAHDI through a group or channel as `g0/number` or `1/number`: the number
+/// after the slash is who is called, the part before it only the way out. Read as the party, the
+/// trunk's name looked like a named extension and made an outbound call internal.
 pub fn dial_target(dial_string: &str) -> Option<String> {
     let s = strip_tech(dial_string.trim());
+    if let Some((_, path)) = s.split_once('/') {
+        let number = path.split(['/', '@', ',', '&']).next().unwrap_or("").trim();
+        if is_number_like(number) {
+            return Some(number.to_string());
+        }
+    }
     let first = s.split(['/', '@', ',', '&']).next().unwrap_or("").trim();
     if is_number_like(first) {
         return Some(first.to_string());

@@ -32,6 +32,9 @@ fn fixture(name: &str) -> &'static str {
         "attended_transfer" => {
             include_str!("../../../../tests/fixtures/asterisk-ami/scripted/attended_transfer.txt")
         }
+        "outbound_chan_sip_trunk" => include_str!(
+            "../../../../tests/fixtures/asterisk-ami/scripted/outbound_chan_sip_trunk.txt"
+        ),
         other => panic!("no fixture {other}"),
     }
 }
@@ -143,6 +146,15 @@ fn captures_and_scripts_become_the_expected_legs() {
                 // The consultation ends with its LINKEDID_END when the transfer completes.
                 "hangup 1700000320.33 internal remote=201 ext=202 @1700000330",
                 "hangup 1700000300.30/1700000320.33 in remote=+4930555666 ext=202 line=+4930123452 cause=16 @1700000390",
+            ],
+        ),
+        (
+            // chan_sip's `peer/number`: the number is who is called, the peer only the way out.
+            "outbound_chan_sip_trunk",
+            &[
+                "dialing 1700000400.41 out remote=004930999888 ext=202 @1700000400",
+                "answered 1700000400.41 out remote=004930999888 ext=202 @1700000404",
+                "hangup 1700000400.41 out remote=004930999888 ext=202 cause=16 @1700000434",
             ],
         ),
     ];
@@ -400,6 +412,13 @@ fn parties_and_dial_strings() {
         ("004930999888@pstn", Some("004930999888")),
         ("+4930123456@inbound", Some("+4930123456")),
         ("alice", Some("alice")),
+        // chan_sip and IAX2 `peer/number`, DAHDI `group/number` and `channel/number`.
+        ("mytrunk/004930999888", Some("004930999888")),
+        ("fmc/4012", Some("4012")),
+        ("office@iax.example/004930999888", Some("004930999888")),
+        ("g0/004930999888", Some("004930999888")),
+        ("1/004930999888", Some("004930999888")),
+        ("Local/s@ivr/n", Some("s")),
         ("", None),
     ];
     for (s, want) in dials {
