@@ -1,6 +1,6 @@
 //! The office's own numbers: its main numbers and the direct-dial numbers (DIDs) that lines are named
-//! after ("Sales", "Support"). The journal uses them to name the line a call came in on; they are never
-//! contacts.
+//! after ("Sales", "Support"). The journal uses them to name the line a call came in on, and the AMI
+//! tracker to know a channel that shows one of them as ours; they are never contacts.
 
 use serde::Serialize;
 

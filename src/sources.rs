@@ -143,7 +143,7 @@ impl Buffered for &[u8] {
 // ---------------------------------------------------------------------------------------------------
 // Handing events to the journal
 
-/// How long a client trusts its cached settings (number model, journal rules, time zone).
+/// How long a client trusts its cached settings (number model, journal rules, time zone, own lines).
 const SETTINGS_TTL: Duration = Duration::from_secs(2);
 
 /// A client thread's way into the journal: its own read connection and cached settings.
@@ -152,8 +152,15 @@ pub struct Intake {
     reader: Reader,
     settings: Settings,
     model: NumberModel,
+    own_lines: Vec<String>,
     loaded: Instant,
     generation: u64,
+}
+
+/// The E.164 numbers of the office's own lines.
+fn own_lines(reader: &Reader) -> Result<Vec<String>, String> {
+    let lines = reader.lines().map_err(|e| e.to_string())?;
+    Ok(lines.into_iter().map(|l| l.e164).collect())
 }
 
 impl Intake {
@@ -163,6 +170,7 @@ impl Intake {
         Ok(Intake {
             store: store.clone(),
             model: settings.number_model(),
+            own_lines: own_lines(&reader)?,
             settings,
             reader,
             loaded: Instant::now(),
@@ -184,6 +192,10 @@ impl Intake {
             }
             Err(e) => log::warn!("a call source could not reload the settings: {e}"),
         }
+        match own_lines(&self.reader) {
+            Ok(lines) => self.own_lines = lines,
+            Err(e) => log::warn!("a call source could not reload the office's lines: {e}"),
+        }
     }
 
     pub fn settings(&self) -> &Settings {
@@ -192,6 +204,12 @@ impl Intake {
 
     pub fn model(&self) -> &NumberModel {
         &self.model
+    }
+
+    /// The office's own main numbers and DIDs (E.164), reloaded with the settings. A source that
+    /// sees one of them on the calling side of a call knows that side is the office.
+    pub fn own_lines(&self) -> &[String] {
+        &self.own_lines
     }
 
     /// Commits events through [`journal::ingest`]. An event the journal refuses is logged and left

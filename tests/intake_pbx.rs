@@ -517,6 +517,23 @@ fn ami_outbound_call_through_a_chan_sip_trunk_is_outbound() {
 }
 
 #[test]
+fn ami_named_endpoint_presenting_the_main_number_calls_out() {
+    // alice's caller id is the company's main number, one of the office's lines: it says the call
+    // is ours, not that the main number called in.
+    let (_srv, _key, all) = replay_scripts("ami-named", &["outbound_named_endpoint"], |db| {
+        db.ok(&["line", "add", "030 123450", "Zentrale"]);
+    });
+    assert_eq!(all.len(), 1, "{all:#?}");
+    let c = by_remote(&all, "004930999888");
+    assert_eq!(c["direction"], "out", "{c:#}");
+    assert_eq!(c["status"], "answered", "{c:#}");
+    assert_eq!(c["extension"], "alice", "{c:#}");
+    assert_eq!(c["duration"], 20, "{c:#}");
+    assert_eq!(c["remote"]["e164"], "+4930999888");
+    assert_eq!(c["suppressed"], Value::Null, "{c:#}");
+}
+
+#[test]
 fn ami_client_reconnects_and_backs_off_while_asterisk_is_away() {
     let t0 = now() - 120;
     let ami = fake_ami(vec![

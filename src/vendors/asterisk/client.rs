@@ -184,6 +184,7 @@ pub fn session(
                 if !f.event().is_empty() {
                     let now = store::now();
                     let at = timestamp(&f).and_then(|t| sources::trusted_time(t, now));
+                    tracker.set_own_lines(link.intake.own_lines());
                     pending.extend(tracker.on_frame(link.intake.model(), &f, at, now));
                 }
                 if !reader.has_buffered() || pending.len() >= MAX_BATCH {

@@ -12,7 +12,10 @@
 //!   outbound, extension to extension is internal. The calling side is the channel's endpoint when it
 //!   is an extension (`PJSIP/201-…`), else its `CallerIDNum`: FreePBX's outbound routes rewrite the
 //!   caller id to the company's number before the trunk is dialled, which would otherwise read as an
-//!   inbound call (the "wrong direction" complaint of yaai#126, peers.md §1.3).
+//!   inbound call (the "wrong direction" complaint of yaai#126, peers.md §1.3). For the same reason a
+//!   named endpoint (`PJSIP/alice-…`) that dials out showing one of the office's own lines
+//!   ([`Tracker::set_own_lines`]) is ours, unless it is the trunk the dial goes out on or the
+//!   conversation came in (a forward).
 //! - **Who was dialled** is the `DialString` without technology and host (`PJSIP/201`, `201@internal`,
 //!   `201/sip:201@10.0.0.5`, `trunk/sip:0049…@provider`, and the number of chan_sip's, IAX2's and
 //!   DAHDI's `mytrunk/0049…`), else the called channel's endpoint.
@@ -241,6 +244,8 @@ pub struct Tracker {
     finished: VecDeque<String>,
     finished_set: HashSet<String>,
     frames: u64,
+    /// The office's own lines (E.164).
+    own_lines: Vec<String>,
 }
 
 /// What every emitted event shares, so the handlers stay short.
@@ -287,6 +292,15 @@ fn non_empty(s: &str) -> Option<String> {
 impl Tracker {
     pub fn new() -> Tracker {
         Tracker::default()
+    }
+
+    /// Tells the tracker the office's own main numbers and DIDs (E.164, as `sources::Intake` reads
+    /// them): a channel that presents one of them when it dials out is the office's side of the
+    /// call, not a caller (see `dials_out_for_us`).
+    pub fn set_own_lines(&mut self, e164: &[String]) {
+        if self.own_lines != e164 {
+            self.own_lines = e164.to_vec();
+        }
     }
 
     /// How many conversations are being followed (for the status page and tests).
@@ -425,6 +439,25 @@ impl Tracker {
         (classify(model, caller), caller.to_string())
     }
 
+    /// Whether a channel dialling an outside number is the office's side although its endpoint is
+    /// no extension number: its caller id is one of the office's own lines. The endpoint's settings
+    /// or an outbound route put the company's number on a named endpoint's channel
+    /// (`PJSIP/alice-…`) before it dials the trunk; read as a caller, that number made the call an
+    /// inbound one from ourselves. Not ours, though it may show our number to the far end: the
+    /// trunk itself (the endpoint this dial goes out on, as when a call comes in on a trunk and
+    /// goes straight back out), and any channel of a conversation that came in, which is being
+    /// forwarded (follow-me with a fixed caller id).
+    fn dials_out_for_us(&self, model: &NumberModel, caller: &Chan, dest_channel: &str) -> bool {
+        let our_number = match model.normalize(&caller.caller) {
+            Ok(Normalized::Public { e164, .. }) => {
+                self.own_lines.iter().any(|l| l == e164.as_str())
+            }
+            _ => false,
+        };
+        let came_in = self.convs.get(&caller.home).and_then(|c| c.direction) == Some(Direction::In);
+        our_number && !came_in && channel_resource(&caller.name) != channel_resource(dest_channel)
+    }
+
     fn dial_begin(&mut self, model: &NumberModel, f: &Frame, now: i64, out: &mut Out) {
         // The originate's own dial has no calling channel: it rings the first party, not a call.
         let Some(caller_uid) = f.has("Channel").then(|| self.observe(f, "", now)).flatten() else {
@@ -467,8 +500,17 @@ impl Tracker {
             }
         }
 
-        let (caller_party, caller_id) = Self::caller_party(model, &caller.name, &caller.caller);
         let dest_party = classify(model, &identity);
+        let (caller_party, caller_id) = if dest_party == Party::External
+            && self.dials_out_for_us(model, &caller, f.get("DestChannel"))
+        {
+            match channel_resource(&caller.name).filter(|r| classify(model, r) == Party::Internal) {
+                Some(endpoint) => (Party::Internal, endpoint),
+                None => (Party::Unknown, String::new()),
+            }
+        } else {
+            Self::caller_party(model, &caller.name, &caller.caller)
+        };
         let Some(conv) = self.convs.get_mut(&conv_id) else {
             return;
         };

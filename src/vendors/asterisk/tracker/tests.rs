@@ -35,6 +35,9 @@ fn fixture(name: &str) -> &'static str {
         "outbound_chan_sip_trunk" => include_str!(
             "../../../../tests/fixtures/asterisk-ami/scripted/outbound_chan_sip_trunk.txt"
         ),
+        "outbound_named_endpoint" => include_str!(
+            "../../../../tests/fixtures/asterisk-ami/scripted/outbound_named_endpoint.txt"
+        ),
         other => panic!("no fixture {other}"),
     }
 }
@@ -64,8 +67,12 @@ fn summary(e: &CallEvent) -> String {
     s
 }
 
+/// The office's main number, one of its lines.
+const MAIN_NUMBER: &str = "+4930123450";
+
 fn run(tracker: &mut Tracker, text: &str) -> Vec<CallEvent> {
     let model = berlin();
+    tracker.set_own_lines(&[MAIN_NUMBER.to_string()]);
     let mut out = Vec::new();
     for f in parse_all(text) {
         let at = crate::vendors::asterisk::client::timestamp(&f);
@@ -155,6 +162,15 @@ fn captures_and_scripts_become_the_expected_legs() {
                 "dialing 1700000400.41 out remote=004930999888 ext=202 @1700000400",
                 "answered 1700000400.41 out remote=004930999888 ext=202 @1700000404",
                 "hangup 1700000400.41 out remote=004930999888 ext=202 cause=16 @1700000434",
+            ],
+        ),
+        (
+            // The main number on alice's channel is ours, not a caller's.
+            "outbound_named_endpoint",
+            &[
+                "dialing 1700000500.51 out remote=004930999888 ext=alice @1700000500",
+                "answered 1700000500.51 out remote=004930999888 ext=alice @1700000505",
+                "hangup 1700000500.51 out remote=004930999888 ext=alice cause=16 @1700000525",
             ],
         ),
     ];
@@ -335,6 +351,107 @@ fn blind_transfer_marks_the_leg_and_the_caller_dials_on() {
         ]
     );
     assert!(got.iter().all(|e| e.group.as_deref() == Some("5.1")));
+}
+
+#[test]
+fn a_trunk_or_a_forward_showing_our_number_stays_inbound() {
+    let model = berlin();
+    let lines = [MAIN_NUMBER.to_string()];
+    // A call from our own main number (it went out and came back in) routed straight back out
+    // through the trunk it came in on: the trunk is no extension of ours.
+    let mut t = Tracker::new();
+    t.set_own_lines(&lines);
+    let trunk = |p| {
+        chan(
+            p,
+            "PJSIP/mytrunk-01",
+            "6.1",
+            "6.1",
+            MAIN_NUMBER,
+            "+4930123451",
+        )
+    };
+    let out = |p| chan(p, "PJSIP/mytrunk-02", "6.2", "6.1", "", "s");
+    let mut got = Vec::new();
+    for f in [
+        ev("Newchannel", &[trunk("")], &[]),
+        ev(
+            "DialBegin",
+            &[trunk(""), out("Dest")],
+            &[("DialString", "01701234567@mytrunk")],
+        ),
+    ] {
+        got.extend(t.on_frame(&model, &f, None, 0));
+    }
+    let got: Vec<String> = got.iter().map(summary).collect();
+    assert_eq!(
+        got,
+        ["ringing 6.2 in remote=+4930123450 line=+4930123451"],
+        "a trunk"
+    );
+
+    // Follow-me with a fixed caller id: the Local channel that dials the mobile shows our number,
+    // but the conversation came in and is being forwarded.
+    let mut t = Tracker::new();
+    t.set_own_lines(&lines);
+    let trunk = |p| {
+        chan(
+            p,
+            "PJSIP/mytrunk-01",
+            "8.1",
+            "8.1",
+            "+4930111222",
+            "+4930123451",
+        )
+    };
+    let one = |p| {
+        chan(
+            p,
+            "Local/FMPR-201@from-internal-1;1",
+            "8.2",
+            "8.1",
+            "",
+            "FMPR-201",
+        )
+    };
+    let two = |p| {
+        chan(
+            p,
+            "Local/FMPR-201@from-internal-1;2",
+            "8.3",
+            "8.1",
+            MAIN_NUMBER,
+            "FMPR-201",
+        )
+    };
+    let out = |p| chan(p, "PJSIP/mytrunk-04", "8.4", "8.1", "", "s");
+    let mut got = Vec::new();
+    for f in [
+        ev("Newchannel", &[trunk("")], &[]),
+        ev(
+            "DialBegin",
+            &[trunk(""), one("Dest")],
+            &[("DialString", "FMPR-201@from-internal")],
+        ),
+        ev(
+            "DialBegin",
+            &[two(""), out("Dest")],
+            &[("DialString", "01701234567@mytrunk")],
+        ),
+    ] {
+        got.extend(t.on_frame(&model, &f, None, 0));
+    }
+    let got: Vec<String> = got
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e.key,
+                e.direction.map(Direction::as_str).unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(got, ["8.2 in", "8.4 in"], "a forward");
 }
 
 #[test]
