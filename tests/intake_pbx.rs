@@ -534,6 +534,18 @@ fn ami_named_endpoint_presenting_the_main_number_calls_out() {
 }
 
 #[test]
+fn ami_call_through_an_optimized_local_channel_lasts_until_its_real_end() {
+    // Asterisk optimizes `Local/201@internal` away 5 s in and hangs up both halves; 201 and the
+    // caller talk on until 90 s.
+    let (srv, key, all) = replay_scripts("ami-local-opt", &["local_channel_optimized"], |_| {});
+    assert_eq!(all.len(), 1, "{all:#?}");
+    let c = by_remote(&all, "+4930444555");
+    expect(c, "in", "answered", "201", "Anna", 85);
+    let legs = detail(&srv, &key, &c["id"])["legs"].clone();
+    assert_eq!(legs.as_array().unwrap().len(), 1, "{legs:#}");
+}
+
+#[test]
 fn ami_client_reconnects_and_backs_off_while_asterisk_is_away() {
     let t0 = now() - 120;
     let ami = fake_ami(vec![

@@ -25,7 +25,9 @@
 //!   `Cause`.
 //! - **Local channels** (FreePBX queues and follow-me, and the captures in
 //!   `tests/fixtures/asterisk-ami/`) come in `;1`/`;2` halves: when `Local/201@from-queue-…;2` dials
-//!   `PJSIP/201`, that is the same leg as the `Local/201@…;1` dialled before, not a second phone.
+//!   `PJSIP/201`, that is the same leg as the `Local/201@…;1` dialled before, not a second phone. The
+//!   leg ends with the last channel that carries it: Asterisk optimizes a Local channel without `/n`
+//!   away once the call is up and hangs up both halves while the phone talks on.
 //! - **Transfers.** A blind transfer (`BlindTransfer`) marks the transferer's leg; the caller's channel
 //!   then dials the target itself, which is a new leg of the same conversation. An attended transfer
 //!   shows up as a channel of one conversation entering a bridge with a channel of another (the
@@ -788,7 +790,18 @@ impl Tracker {
             .map(|c| c.legs.clone())
             .unwrap_or_default();
         for (conv_id, key) in &legs {
-            self.end(conv_id, key, cause.clone(), out);
+            // A leg ends with the last channel that carries it. A Local channel's `;1` and the
+            // phone its `;2` dialled carry one leg (see `dial_begin`), and Asterisk optimizes a
+            // Local channel without `/n` away once the call is up: LocalOptimizationBegin, the
+            // real channels meet in one bridge (`BridgeEnter` with `SwapUniqueid`, the half it
+            // replaces), LocalOptimizationEnd, then both halves hang up while the call goes on.
+            // Ended at the `;1` hangup, an answered call lasted until the optimization.
+            let carried_on = self.chans.iter().any(|(other, c)| {
+                *other != uid && c.legs.iter().any(|(cv, k)| cv == conv_id && k == key)
+            });
+            if !carried_on {
+                self.end(conv_id, key, cause.clone(), out);
+            }
         }
         if let Some(c) = self.chans.remove(&uid) {
             self.names.remove(&c.name);

@@ -38,6 +38,9 @@ fn fixture(name: &str) -> &'static str {
         "outbound_named_endpoint" => include_str!(
             "../../../../tests/fixtures/asterisk-ami/scripted/outbound_named_endpoint.txt"
         ),
+        "local_channel_optimized" => include_str!(
+            "../../../../tests/fixtures/asterisk-ami/scripted/local_channel_optimized.txt"
+        ),
         other => panic!("no fixture {other}"),
     }
 }
@@ -171,6 +174,15 @@ fn captures_and_scripts_become_the_expected_legs() {
                 "dialing 1700000500.51 out remote=004930999888 ext=alice @1700000500",
                 "answered 1700000500.51 out remote=004930999888 ext=alice @1700000505",
                 "hangup 1700000500.51 out remote=004930999888 ext=alice cause=16 @1700000525",
+            ],
+        ),
+        (
+            // The Local channel is optimized away at 5 s; 201 talks on until 90 s.
+            "local_channel_optimized",
+            &[
+                "ringing 1700000600.61 in remote=+4930444555 ext=201 line=+4930123453 @1700000601",
+                "answered 1700000600.61 in remote=+4930444555 ext=201 line=+4930123453 agent=201 @1700000605",
+                "hangup 1700000600.61 in remote=+4930444555 ext=201 line=+4930123453 cause=16 @1700000690",
             ],
         ),
     ];
@@ -452,6 +464,116 @@ fn a_trunk_or_a_forward_showing_our_number_stays_inbound() {
         })
         .collect();
     assert_eq!(got, ["8.2 in", "8.4 in"], "a forward");
+}
+
+#[test]
+fn an_optimized_local_channel_ends_no_leg_whichever_side_moves() {
+    // As Asterisk's own example of a Local channel optimization: here the caller's channel moves
+    // into the phone's bridge (swapping out `;2`); the script `local_channel_optimized` has the
+    // phone move. Either way the halves hang up long before the call ends.
+    let model = berlin();
+    let mut t = Tracker::new();
+    let trunk = |p| {
+        chan(
+            p,
+            "PJSIP/trunk-01",
+            "3.1",
+            "3.1",
+            "+4930111222",
+            "+4930123450",
+        )
+    };
+    let one = |p| {
+        chan(
+            p,
+            "Local/201@internal-01;1",
+            "3.2",
+            "3.1",
+            "+4930111222",
+            "201",
+        )
+    };
+    let two = |p| {
+        chan(
+            p,
+            "Local/201@internal-01;2",
+            "3.3",
+            "3.1",
+            "+4930111222",
+            "201",
+        )
+    };
+    let phone = |p| chan(p, "PJSIP/201-04", "3.4", "3.1", "201", "s");
+    let bridged = |id: &'static str, who: Vec<(String, &'static str)>, swap: &'static str| {
+        ev(
+            "BridgeEnter",
+            &[who],
+            &[("BridgeUniqueid", id), ("SwapUniqueid", swap)],
+        )
+    };
+    let optimizing = |event| {
+        ev(
+            event,
+            &[one("LocalOne"), two("LocalTwo"), trunk("Source")],
+            &[("DestUniqueId", "B"), ("Id", "7"), ("Success", "Yes")],
+        )
+    };
+    let frames = [
+        (0, ev("Newchannel", &[trunk("")], &[])),
+        (
+            1,
+            ev(
+                "DialBegin",
+                &[trunk(""), one("Dest")],
+                &[("DialString", "201@internal")],
+            ),
+        ),
+        (
+            1,
+            ev(
+                "DialBegin",
+                &[two(""), phone("Dest")],
+                &[("DialString", "201")],
+            ),
+        ),
+        (
+            4,
+            ev(
+                "DialEnd",
+                &[two(""), phone("Dest")],
+                &[("DialStatus", "ANSWER")],
+            ),
+        ),
+        (
+            4,
+            ev(
+                "DialEnd",
+                &[trunk(""), one("Dest")],
+                &[("DialStatus", "ANSWER")],
+            ),
+        ),
+        (4, bridged("A", trunk(""), "")),
+        (4, bridged("A", one(""), "")),
+        (4, bridged("B", two(""), "")),
+        (4, bridged("B", phone(""), "")),
+        (5, optimizing("LocalOptimizationBegin")),
+        (5, bridged("B", trunk(""), "3.3")),
+        (5, optimizing("LocalOptimizationEnd")),
+        (5, ev("Hangup", &[one("")], &[("Cause", "16")])),
+        (5, ev("Hangup", &[two("")], &[("Cause", "16")])),
+        (60, ev("Hangup", &[phone("")], &[("Cause", "16")])),
+        (60, ev("Hangup", &[trunk("")], &[("Cause", "16")])),
+    ];
+    let mut got = Vec::new();
+    for (at, f) in &frames {
+        got.extend(t.on_frame(&model, f, Some(*at), 0));
+    }
+    let got: Vec<String> = got
+        .iter()
+        .map(|e| format!("{} {} @{}", e.kind.as_str(), e.key, e.at.unwrap()))
+        .collect();
+    assert_eq!(got, ["ringing 3.2 @1", "answered 3.2 @4", "hangup 3.2 @60"]);
+    assert_eq!(t.open_conversations(), 0);
 }
 
 #[test]
