@@ -146,9 +146,10 @@ fn strip_tech(s: &str) -> &str {
 /// trunk's name looked like a named extension and made an outbound call internal.
 pub fn dial_target(dial_string: &str) -> Option<String> {
     let s = strip_tech(dial_string.trim());
-    if let Some((_, path)) = s.split_once('/') {
+    if let Some((way, path)) = s.split_once('/') {
         let number = path.split(['/', '@', ',', '&']).next().unwrap_or("").trim();
-        if is_number_like(number) {
+        // `201&PJSIP/202` (several phones in one dial) is no peer and a number: the first is dialled.
+        if !way.contains(['&', ',']) && is_number_like(number) {
             return Some(number.to_string());
         }
     }

@@ -658,6 +658,7 @@ fn parties_and_dial_strings() {
         ("g0/004930999888", Some("004930999888")),
         ("1/004930999888", Some("004930999888")),
         ("Local/s@ivr/n", Some("s")),
+        ("PJSIP/201&PJSIP/202", Some("201")),
         ("", None),
     ];
     for (s, want) in dials {
