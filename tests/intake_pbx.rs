@@ -1022,3 +1022,34 @@ fn placetel_pushes_are_checked_against_their_signature() {
     );
     assert!(!srv.log_text().contains("pl4cetel-secret"));
 }
+
+#[test]
+fn one_caller_ringing_two_lines_at_once_makes_two_calls() {
+    let (srv, key) = push_office("cti-two-lines");
+    srv.db.ok(&["line", "add", "+4930123450", "Main"]);
+    srv.db.ok(&["line", "add", "+4930123457", "Sales"]);
+    let path = format!("/cti/{TOKEN}");
+    let push = |body: &str| ok(form(&srv, &path, body, &[]));
+    // The same caller reaches the main number and the sales line; Anna answers the first, nobody
+    // the second.
+    push("event=newCall&from=4930888999&to=4930123450&direction=in&callId=A1");
+    push("event=newCall&from=4930888999&to=4930123457&direction=in&callId=B1");
+    push("event=answer&from=4930888999&to=4930123450&direction=in&callId=A1&answeringNumber=201");
+    push("event=hangup&from=4930888999&to=4930123457&direction=in&callId=B1&cause=noAnswer");
+    push("event=hangup&from=4930888999&to=4930123450&direction=in&callId=A1&cause=normalClearing");
+
+    let all = calls(&srv, &key, "");
+    assert_eq!(all.len(), 2, "{all:#?}");
+    let on = |line: &str| {
+        all.iter()
+            .find(|c| c["line"]["name"] == line)
+            .unwrap_or_else(|| panic!("no call on {line}: {all:#?}"))
+    };
+    assert_eq!(on("Main")["status"], "answered");
+    assert_eq!(on("Main")["extension"], "201");
+    assert_eq!(
+        on("Sales")["status"],
+        "missed",
+        "the missed call is in the list"
+    );
+}

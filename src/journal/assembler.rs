@@ -18,7 +18,9 @@
 //!    number) and started no later than `at + journal.merge_window` and no earlier than
 //!    `at - journal.stale_after`. Their direction must match the leg's (or either is unknown). A candidate
 //!    whose legs from this source carry a *different* group is another conversation by the source's own
-//!    word, and is skipped. Then:
+//!    word, and is skipped; so is one whose legs from this source rang a *different* known line than the
+//!    new leg (one caller ringing the main number and the sales line at once: two calls, each missed or
+//!    answered on its own). Then:
 //!    - a call that is still **open** is joined: a ring group or queue ringing several phones, the phone
 //!      and the PBX reporting the same call, an attended transfer;
 //!    - a call that has **ended** is joined only if the leg starts at most `journal.merge_window` after
@@ -314,6 +316,7 @@ pub struct LegLink {
     pub source: String,
     pub grp: Option<String>,
     pub transferred: bool,
+    pub line_id: Option<i64>,
 }
 
 /// Applies a batch of events. Returns what happened to each and the changes to publish after COMMIT.
@@ -463,8 +466,7 @@ fn find_call(
         if may_join(
             &cand,
             &links,
-            &ev.source,
-            ev.group.as_deref(),
+            (&ev.source, ev.group.as_deref(), line_id),
             ev.at,
             dir,
             rules.merge_window,
@@ -530,15 +532,16 @@ pub fn may_join_ring_group(
 }
 
 /// Rule 2 for one candidate (see the module docs). Pure, so the merge rules are unit-tested.
+/// `leg` is the new leg's source, group and line.
 pub fn may_join(
     cand: &Candidate,
     links: &[LegLink],
-    source: &str,
-    group: Option<&str>,
+    leg: (&str, Option<&str>, Option<i64>),
     at: i64,
     dir: Direction,
     window: i64,
 ) -> bool {
+    let (source, group, line) = leg;
     let compatible =
         dir == cand.direction || dir == Direction::Unknown || cand.direction == Direction::Unknown;
     if !compatible || at + window < cand.started_at {
@@ -549,6 +552,14 @@ pub fn may_join(
             .iter()
             .any(|l| l.source == source && l.grp.as_deref().is_some_and(|x| x != g));
         if other_conversation {
+            return false;
+        }
+    }
+    if let Some(line) = line {
+        let other_line = links
+            .iter()
+            .any(|l| l.source == source && l.line_id.is_some_and(|x| x != line));
+        if other_line {
             return false;
         }
     }

@@ -440,13 +440,14 @@ pub fn merge_candidates(tx: &Connection, key: &str, from: i64, to: i64) -> Resul
 
 pub fn leg_links(tx: &Connection, call_id: i64) -> Result<Vec<LegLink>> {
     let mut st = tx.prepare_cached(
-        "SELECT source, grp, transferred_to IS NOT NULL FROM call_legs WHERE call_id = ?1",
+        "SELECT source, grp, transferred_to IS NOT NULL, line_id FROM call_legs WHERE call_id = ?1",
     )?;
     let rows = st.query_map([call_id], |r| {
         Ok(LegLink {
             source: r.get(0)?,
             grp: r.get(1)?,
             transferred: r.get(2)?,
+            line_id: r.get(3)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -155,6 +155,7 @@ fn may_join_follows_the_merge_rule() {
         source: "snom".into(),
         grp: grp.map(str::to_string),
         transferred,
+        line_id: None,
     };
     let w = 5;
     #[rustfmt::skip]
@@ -174,8 +175,54 @@ fn may_join_follows_the_merge_rule() {
     ];
     for (name, cand, links, source, group, at, dir, want) in cases {
         assert_eq!(
-            may_join(cand, links, source, *group, *at, *dir, w),
+            may_join(cand, links, (source, *group, None), *at, *dir, w),
             *want,
+            "{name}"
+        );
+    }
+    // Lines: one caller ringing two of the office's numbers at once makes two calls, when the same
+    // source says so; a leg without a known line, or another source's, still joins.
+    let on = |source: &str, line| LegLink {
+        source: source.into(),
+        grp: None,
+        transferred: false,
+        line_id: line,
+    };
+    let lines = [
+        (
+            "another line of the same source",
+            on("cti", Some(1)),
+            "cti",
+            Some(2),
+            false,
+        ),
+        ("the same line", on("cti", Some(1)), "cti", Some(1), true),
+        (
+            "the new leg's line unknown",
+            on("cti", Some(1)),
+            "cti",
+            None,
+            true,
+        ),
+        (
+            "the call's line unknown",
+            on("cti", None),
+            "cti",
+            Some(2),
+            true,
+        ),
+        (
+            "another source's line",
+            on("ami", Some(1)),
+            "cti",
+            Some(2),
+            true,
+        ),
+    ];
+    for (name, link, source, line, want) in lines {
+        assert_eq!(
+            may_join(&open, &[link], (source, None, line), 101, Direction::In, w),
+            want,
             "{name}"
         );
     }
