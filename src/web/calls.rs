@@ -339,29 +339,32 @@ pub fn csv_export(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         loop {
             let pg = view::list(reader, &f).map_err(|e| e.to_string())?;
             for c in &pg.calls {
-                w.write_record([
-                    c.id.0.to_string(),
-                    me.time(c.started_at),
-                    c.direction.as_str().to_string(),
-                    c.status.as_str().to_string(),
-                    c.remote
-                        .e164
-                        .clone()
-                        .unwrap_or_else(|| c.remote.raw.clone()),
-                    c.contact
-                        .as_ref()
-                        .map(|k| k.name.clone())
-                        .unwrap_or_default(),
-                    c.line.as_ref().map(|l| l.name.clone()).unwrap_or_default(),
-                    c.extension.clone().unwrap_or_default(),
-                    c.employee
-                        .as_ref()
-                        .map(|e| e.name.clone())
-                        .unwrap_or_default(),
-                    c.duration.to_string(),
-                    c.handling.status.to_string(),
-                    c.description.clone(),
-                ])
+                crate::export::write_safe(
+                    &mut w,
+                    [
+                        c.id.0.to_string(),
+                        me.time(c.started_at),
+                        c.direction.as_str().to_string(),
+                        c.status.as_str().to_string(),
+                        c.remote
+                            .e164
+                            .clone()
+                            .unwrap_or_else(|| c.remote.raw.clone()),
+                        c.contact
+                            .as_ref()
+                            .map(|k| k.name.clone())
+                            .unwrap_or_default(),
+                        c.line.as_ref().map(|l| l.name.clone()).unwrap_or_default(),
+                        c.extension.clone().unwrap_or_default(),
+                        c.employee
+                            .as_ref()
+                            .map(|e| e.name.clone())
+                            .unwrap_or_default(),
+                        c.duration.to_string(),
+                        c.handling.status.to_string(),
+                        c.description.clone(),
+                    ],
+                )
                 .map_err(|e| e.to_string())?;
             }
             match pg.next_cursor.as_deref().and_then(view::decode_cursor) {

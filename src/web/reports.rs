@@ -134,14 +134,17 @@ pub fn report(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
             } else {
                 0
             };
-            let _ = w.write_record([
-                r.name.clone(),
-                r.calls_in.to_string(),
-                r.calls_out.to_string(),
-                r.missed.to_string(),
-                r.talk_seconds.to_string(),
-                avg.to_string(),
-            ]);
+            let _ = crate::export::write_safe(
+                &mut w,
+                [
+                    r.name.clone(),
+                    r.calls_in.to_string(),
+                    r.calls_out.to_string(),
+                    r.missed.to_string(),
+                    r.talk_seconds.to_string(),
+                    avg.to_string(),
+                ],
+            );
         }
         return super::secure(
             Response::new(
