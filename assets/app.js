@@ -132,7 +132,30 @@
   }
   showButton();
 
-  // Refresh the live part of the page (#live) from the server, at most every second.
+  // Whether the user is in the middle of something inside the live part: a ticked box, a changed
+  // choice, text typed, or a field in use. Replacing the part would throw that away (the missed-call
+  // list's ticks and assignments, while any call in the office comes in), so the refresh waits.
+  function working(live) {
+    var a = document.activeElement;
+    if (a && live.contains(a) && /^(SELECT|TEXTAREA)$/.test(a.tagName)) return true;
+    if (a && live.contains(a) && a.tagName === "INPUT" && !/^(checkbox|radio|hidden|submit|button)$/.test(a.type)) return true;
+    var fields = live.querySelectorAll("input, select, textarea");
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i];
+      if ((f.type === "checkbox" || f.type === "radio") && f.checked !== f.defaultChecked) return true;
+      if (f.tagName === "SELECT") {
+        for (var j = 0; j < f.options.length; j++) {
+          if (f.options[j].selected !== f.options[j].defaultSelected) return true;
+        }
+      } else if (f.type !== "checkbox" && f.type !== "radio" && f.value !== f.defaultValue) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Refresh the live part of the page (#live) from the server, at most every second, and not while
+  // the user works in it (then it checks again a second later).
   var pending = null;
   function refresh() {
     if (pending) return;
@@ -140,6 +163,7 @@
       pending = null;
       var live = document.getElementById("live");
       if (!live) return;
+      if (working(live)) { refresh(); return; }
       fetch(window.location.href, { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {

@@ -264,6 +264,14 @@ try {
   check((await row("5550101").locator(".assigned").innerText()) === "Max", "the missed call is assigned to Max");
   await row("5550102").locator("input[type=checkbox]").check();
   await row("5550103").locator("input[type=checkbox]").check();
+  await row("5550103").locator("select[name=employee]").selectOption({ label: "Max" });
+  // A call elsewhere in the office while the user is choosing: the list waits instead of
+  // replacing the ticks and the choice with a fresh copy.
+  await event({ event: "ringing", call_id: "m-4", remote: "+49 30 5550104", extension: "202" });
+  await page.waitForTimeout(2500);
+  check(await row("5550102").locator("input[type=checkbox]").isChecked(), "a live update keeps the ticked boxes");
+  check((await row("5550103").locator("select[name=employee] option:checked").innerText()) === "Max", "a live update keeps the chosen employee");
+  await row("5550103").locator("select[name=employee]").selectOption({ index: 0 });
   await Promise.all([page.waitForNavigation(), page.click("button[form=bulk]")]);
   check((await row("5550102").locator("input[type=checkbox]").count()) === 0 && (await row("5550103").locator("input[type=checkbox]").count()) === 0, "the two are off the open list");
   check((await row("5550101").locator("input[type=checkbox]").count()) === 1, "the unselected one stays open");
