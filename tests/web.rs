@@ -776,3 +776,59 @@ fn exports_open_in_a_spreadsheet_as_text_not_formulas() {
         serde_json::from_str(&again.ok(&["lookup", "+49305550111"])).unwrap();
     assert_eq!(found["matches"][0]["first_name"], formula, "{found}");
 }
+
+#[test]
+fn the_missed_call_list_pages_to_its_oldest_calls() {
+    let srv = server();
+    let mut c = set_up(&srv);
+    let key = srv.db.key("journal");
+    // 205 missed calls, each from its own number, oldest first.
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        - 86_400;
+    let events: Vec<serde_json::Value> = (0..205)
+        .flat_map(|i| {
+            let (id, at) = (format!("p{i}"), t0 + i * 60);
+            let remote = format!("+49 30 555{i:04}");
+            [
+                json!({"event": "ringing", "call_id": id, "remote": remote, "extension": "21", "time": at}),
+                json!({"event": "missed", "call_id": id, "time": at + 20}),
+            ]
+        })
+        .collect();
+    for batch in events.chunks(100) {
+        let r = srv.request(
+            "POST",
+            "/api/v1/events",
+            &[
+                ("Authorization", &format!("Bearer {key}")),
+                ("Content-Type", "application/json"),
+            ],
+            serde_json::Value::Array(batch.to_vec())
+                .to_string()
+                .as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let open = |page: &str| page.matches("type=\"checkbox\" name=\"id\"").count();
+    let first = c.get("/calls/missed").text();
+    assert_eq!(open(&first), 200);
+    assert!(first.contains("+49305550204"), "the newest first");
+    assert!(
+        !first.contains("+49305550000"),
+        "the oldest is a page further"
+    );
+    let link = "id=\"missed-older\" href=\"";
+    let at = first
+        .find(link)
+        .unwrap_or_else(|| panic!("no older page:\n{first}"))
+        + link.len();
+    let older = c
+        .get(&first[at..].split('"').next().unwrap().replace("&amp;", "&"))
+        .text();
+    assert_eq!(open(&older), 5);
+    assert!(older.contains("+49305550000"), "{older}");
+    assert!(!older.contains(link), "the last page");
+}

@@ -382,14 +382,25 @@ pub fn missed(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         Ok(m) => m,
         Err(r) => return r,
     };
-    missed_page(ctx, &me, None)
+    let after = req.param("cursor").and_then(|c| view::decode_cursor(&c));
+    missed_page(ctx, &me, None, after)
 }
 
-fn missed_page(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>) -> Response {
+/// The open missed calls a page lists, newest first; older ones are a page further ("Older calls"),
+/// never cut off without a word: the oldest are the most overdue.
+const MISSED_PAGE: usize = 200;
+
+fn missed_page(
+    ctx: &Ctx,
+    me: &Me,
+    msg: Option<(&str, &str)>,
+    after: Option<(i64, i64)>,
+) -> Response {
     let mut open = CallFilter {
         statuses: vec![Status::Missed],
         handled: Some(false),
-        limit: 200,
+        limit: MISSED_PAGE,
+        after,
         ..CallFilter::default()
     };
     restrict(ctx, me, &mut open);
@@ -404,9 +415,10 @@ fn missed_page(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>) -> Response {
         view::list(&ctx.reader, &open),
         view::list(&ctx.reader, &closed),
     ) {
-        (Ok(a), Ok(b)) => (a.calls, b.calls),
+        (Ok(a), Ok(b)) => (a, b.calls),
         (Err(e), _) | (_, Err(e)) => return store_error(&e),
     };
+    let (open, older) = (open.calls, open.next_cursor);
     let now = store::now();
     let employees = ctx.reader.employees().unwrap_or_default();
     let body = html! {
@@ -447,6 +459,9 @@ fn missed_page(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>) -> Response {
                     } } }
                 } }
                 p { button type="submit" form="bulk" { (me.t("missed.mark_selected")) } }
+                @if let Some(c) = &older {
+                    p { a.button.secondary #missed-older href=(format!("/calls/missed?cursor={c}")) { (me.t("action.older")) } }
+                }
             }
             h2 { (me.t("missed.recently_closed")) }
             @if closed.is_empty() { p.muted { (me.t("calls.none")) } } @else {
@@ -544,7 +559,7 @@ pub fn assign(ctx: &mut Ctx, req: &Request, p: &Params) -> Response {
 }
 
 fn missed_page_status(ctx: &Ctx, me: &Me, msg: Option<(&str, &str)>, status: u16) -> Response {
-    let mut r = missed_page(ctx, me, msg);
+    let mut r = missed_page(ctx, me, msg, None);
     r.status = status;
     r
 }
@@ -571,11 +586,16 @@ pub fn post_missed(ctx: &mut Ctx, req: &Request, _: &Params) -> Response {
         }
     }
     if ids.is_empty() {
-        return missed_page(ctx, &me, Some(("error", me.t("missed.none_selected"))));
+        return missed_page(
+            ctx,
+            &me,
+            Some(("error", me.t("missed.none_selected"))),
+            None,
+        );
     }
     match journal::mark_handled(&ctx.app.store, ids, &me.s.name) {
         Ok(_) => redirect("/calls/missed"),
-        Err(e) => missed_page(ctx, &me, Some(("error", &e.to_string()))),
+        Err(e) => missed_page(ctx, &me, Some(("error", &e.to_string())), None),
     }
 }
 
