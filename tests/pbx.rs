@@ -377,6 +377,10 @@ fn threecx_search_finds_by_name_company_and_number() {
         ("B%C3%A4ckerei", "Müller"),
         ("12345678", "Müller"),
         ("Musterm", "Mustermann"),
+        // As German users type a number: with the trunk 0 or the international 00.
+        ("030%201234567", "Müller"),
+        ("0049301234567", "Müller"),
+        ("%2B49%2030%20123456", "Mustermann"),
     ];
     for (q, last) in cases {
         let r = srv.request(

@@ -334,7 +334,16 @@ impl Reader {
         let ids: Vec<i64> = if digits.len() >= 3
             && digits.len() * 2 >= text.chars().filter(|c| !c.is_whitespace()).count()
         {
-            let low: String = digits.chars().rev().collect();
+            // Typed as dialled at home (`089 1777883`) or abroad (`0049 89 …`), a number carries a
+            // trunk or international prefix that the stored digits don't have; the digits after the
+            // leading zeros are what a stored number ends with.
+            let tail = digits.trim_start_matches('0');
+            let tail = if tail.len() >= 3 {
+                tail
+            } else {
+                digits.as_str()
+            };
+            let low: String = tail.chars().rev().collect();
             let high = format!("{low}:");
             let mut st = self.conn().prepare_cached(
                 "SELECT DISTINCT p.contact_id FROM phones p JOIN contacts c ON c.id = p.contact_id
